@@ -258,21 +258,25 @@ def clahe(image: np.ndarray, clip_limit: float = CLAHE_CLIP_LIMIT, tiles: int = 
 
 
 def preprocess_slice(image: np.ndarray, window: int = WIENER_WINDOW, padding: str = "zero",
-                     remove_artifacts: bool = True, canny_low: float = CANNY_LOW,
+                     invert: bool = False, remove_artifacts: bool = True, canny_low: float = CANNY_LOW,
                      canny_high: float = CANNY_HIGH, band: int = BAND_SIZE, apply_clahe: bool = True,
                      clip_limit: float = CLAHE_CLIP_LIMIT, tiles: int = CLAHE_TILES) -> np.ndarray:
     """The full SPEC §3 chain on one (H, W) slice -> (H, W) uint8.
 
     AWA denoising, then (optionally) border-artifact removal, then (optionally) CLAHE;
     the parameters are those of :func:`awa_denoise`, :func:`remove_border_artifacts`
-    and :func:`clahe`, with the SPEC defaults.
+    and :func:`clahe`, with the SPEC defaults. ``invert=True`` (MONOCHROME1 input,
+    bright = low values) turns the denoised uint8 into 255 - x before the artifact
+    step, whose threshold expects a bright breast on a dark background.
     """
-    return _preprocess_volume(image[None], 1, None, window, padding, remove_artifacts, canny_low, canny_high,
-                              band, apply_clahe, clip_limit, tiles)[0]
+    _check_slice(image)
+    return _preprocess_volume(image[None], 1, None, window, padding, invert, remove_artifacts, canny_low,
+                              canny_high, band, apply_clahe, clip_limit, tiles)[0]
 
 
 def preprocess_volume(volume: np.ndarray, workers: int = 2, progress: Callable[[int, int], None] | None = None,
-                      window: int = WIENER_WINDOW, padding: str = "zero", remove_artifacts: bool = True,
+                      window: int = WIENER_WINDOW, padding: str = "zero", invert: bool = False,
+                      remove_artifacts: bool = True,
                       canny_low: float = CANNY_LOW, canny_high: float = CANNY_HIGH, band: int = BAND_SIZE,
                       apply_clahe: bool = True, clip_limit: float = CLAHE_CLIP_LIMIT,
                       tiles: int = CLAHE_TILES) -> np.ndarray:
@@ -290,12 +294,12 @@ def preprocess_volume(volume: np.ndarray, workers: int = 2, progress: Callable[[
         raise SlamError(f"volume must be a non-empty 3-D (D, H, W) array, got shape {getattr(volume, 'shape', None)}")
     if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
         raise SlamError(f"workers must be a positive integer, got {workers!r}")
-    return _preprocess_volume(volume, workers, progress, window, padding, remove_artifacts, canny_low,
+    return _preprocess_volume(volume, workers, progress, window, padding, invert, remove_artifacts, canny_low,
                               canny_high, band, apply_clahe, clip_limit, tiles)
 
 
-def _preprocess_volume(volume, workers, progress, window, padding, remove_artifacts, canny_low, canny_high,
-                       band, apply_clahe, clip_limit, tiles) -> np.ndarray:
+def _preprocess_volume(volume, workers, progress, window, padding, invert, remove_artifacts, canny_low,
+                       canny_high, band, apply_clahe, clip_limit, tiles) -> np.ndarray:
     _check_slice(volume[0], "volume slice")
     border = _check_params(window, padding)
     if isinstance(band, bool) or not isinstance(band, (int, np.integer)) or band < 1:
@@ -311,6 +315,8 @@ def _preprocess_volume(volume, workers, progress, window, padding, remove_artifa
             local.ws = _Workspace()
             local.clahe = cv2.createCLAHE(clipLimit=float(clip_limit), tileGridSize=(int(tiles), int(tiles)))
         _awa_into(volume[k], out[k], local.ws, window, border)
+        if invert:
+            cv2.bitwise_not(out[k], dst=out[k])
         if remove_artifacts:
             _remove_border_artifacts_into(out[k], canny_low, canny_high, band)
         if apply_clahe:

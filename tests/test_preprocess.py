@@ -188,3 +188,28 @@ def test_preprocess_volume_threads_and_progress():
 def test_bad_parameters(call, match):
     with pytest.raises(SlamError, match=match):
         call()
+
+
+def test_invert_flips_the_denoised_slice():
+    image = _phantom_slice(60, 50, 8)
+    np.testing.assert_array_equal(preprocess_slice(image, invert=True, remove_artifacts=False, apply_clahe=False),
+                                  255 - awa_denoise(image))
+
+
+def test_cli_preprocess_npz_and_dicom(tmp_path, capsys):
+    from slam.cli import main
+    from slam.io import load_study, write_volume_dicom
+
+    volume = np.stack([_phantom_slice(64, 48, s) for s in range(10)])
+    source = write_volume_dicom(tmp_path / "study.dcm", volume, laterality="L", view="MLO", patient_id="P9")
+    assert main(["preprocess", str(source), "-o", str(tmp_path / "pre.npz")]) == 0
+    assert "10/10" in capsys.readouterr().err
+    again = load_study(tmp_path / "pre.npz")
+    np.testing.assert_array_equal(again.pixels, preprocess_volume(volume))
+    assert (again.laterality, again.view) == ("L", "MLO")
+    assert main(["preprocess", str(source), "-o", str(tmp_path / "pre.dcm"), "--no-clahe"]) == 0
+    dicom = load_study(tmp_path / "pre.dcm")
+    np.testing.assert_array_equal(dicom.pixels, preprocess_volume(volume, apply_clahe=False))
+    assert dicom.patient["PatientID"] == "P9"
+    assert main(["preprocess", str(source), "-o", str(tmp_path / "pre.png")]) == 2
+    assert "accepted: .dcm, .npz" in capsys.readouterr().err

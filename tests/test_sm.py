@@ -208,3 +208,33 @@ def test_bad_parameters(kwargs, match):
 def test_bad_volume():
     with pytest.raises(SlamError, match="3-D"):
         synthetic_mammogram(np.zeros((8, 8), np.uint16))
+
+
+def test_cli_sm_png_dicom_and_errors(tmp_path, capsys):
+    import cv2
+    import pydicom
+
+    from slam.cli import main
+    from slam.io import load_study, write_volume_dicom
+
+    volume = _volume(depth=10, height=60, width=48, seed=7)
+    source = write_volume_dicom(tmp_path / "study.dcm", volume, laterality="R", view="CC", patient_id="P7")
+    study = load_study(source)
+    assert main(["sm", str(source), "-o", str(tmp_path / "sm.png"), "--center-slice", "4", "--num-slices", "5"]) == 0
+    expected = synthetic_mammogram(study.pixels, 4, 5)
+    png = cv2.imread(str(tmp_path / "sm.png"), cv2.IMREAD_UNCHANGED)
+    flipped = expected.image8[::-1] if study.flip_rows else expected.image8
+    flipped = flipped[:, ::-1] if study.flip_cols else flipped
+    np.testing.assert_array_equal(png, flipped)
+    assert "slices 2..6" in capsys.readouterr().err
+
+    assert main(["sm", str(source), "-o", str(tmp_path / "sm.dcm"), "--mode", "mean", "--clahe"]) == 0
+    ds = pydicom.dcmread(tmp_path / "sm.dcm")
+    assert ds.pixel_array.shape == (60, 48) and ds.pixel_array.dtype == np.uint16 and ds.PatientID == "P7"
+
+    assert main(["sm", str(source), "-o", str(tmp_path / "x.png"), "--window", "0"]) == 2
+    assert "window must be > 0" in capsys.readouterr().err
+    assert main(["sm", str(source), "-o", str(tmp_path / "x.png"), "--center-slice", "10"]) == 2
+    assert "outside the volume" in capsys.readouterr().err
+    assert main(["sm", str(source), "-o", str(tmp_path / "x.bmp")]) == 2
+    assert "accepted: .png" in capsys.readouterr().err
