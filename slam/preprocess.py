@@ -106,27 +106,27 @@ class _Workspace:
         self.y, self.mean, self.var, self.tmp = (np.empty((rows, width), np.float32) for _ in range(4))
 
 
-def _strip_stats(image: np.ndarray, r0: int, r1: int, ws: _Workspace, ksize: tuple[int, int],
-                 border: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
-    """Anscombe values, local mean and local variance for rows [r0, r1) of ``image``.
+def _strip(image: np.ndarray, r0: int, r1: int, ws: _Workspace, ksize: tuple[int, int], border: int,
+           with_mean: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, int, int]:
+    """Anscombe values, local mean (if ``with_mean``) and local mean of squares for rows
+    [r0, r1) of ``image``.
 
     The strip carries ``halo`` extra real rows above and below (where they exist) so
     that the box filters see the true neighbours; only at the image's own top and
     bottom does OpenCV's ``border`` padding apply, as for the whole image.
-    Returns views (y, mean, var) of the strip incl. halo and the rows [a, b) of the
-    strip that are rows [r0, r1) of the image.
+    Returns views (y, mean, mean of squares) of the strip incl. halo and the rows
+    [a, b) of the strip that are rows [r0, r1) of the image.
     """
     halo = ws.halo
     h0, h1 = max(r0 - halo, 0), min(r1 + halo, image.shape[0])
     n = h1 - h0
-    y, mean, var, tmp = ws.y[:n], ws.mean[:n], ws.var[:n], ws.tmp[:n]
+    y, mean, squares, tmp = ws.y[:n], ws.mean[:n], ws.var[:n], ws.tmp[:n]
     anscombe(image[h0:h1], out=y)
-    cv2.boxFilter(y, -1, ksize, dst=mean, normalize=True, borderType=border)
+    if with_mean:
+        cv2.boxFilter(y, -1, ksize, dst=mean, normalize=True, borderType=border)
     cv2.multiply(y, y, dst=tmp)
-    cv2.boxFilter(tmp, -1, ksize, dst=var, normalize=True, borderType=border)
-    cv2.multiply(mean, mean, dst=tmp)
-    cv2.subtract(var, tmp, dst=var)
-    return y, mean, var, r0 - h0, r1 - h0
+    cv2.boxFilter(tmp, -1, ksize, dst=squares, normalize=True, borderType=border)
+    return y, mean if with_mean else None, squares, r0 - h0, r1 - h0
 
 
 def _is_constant(image: np.ndarray) -> bool:
@@ -146,18 +146,26 @@ def _awa_into(image: np.ndarray, out: np.ndarray, ws: _Workspace, window: int, b
     ws.ensure(height, width, window // 2)
     ksize = (window, window)
     strips = [(r, min(r + _STRIP_ROWS, height)) for r in range(0, height, _STRIP_ROWS)]
-    # Pass 1: noise = mean local variance over the whole image (scipy's estimate).
+    # Pass 1: local means into the full-size buffer, and the noise = mean local variance
+    # over the whole image (scipy's estimate).
+    means = ws.z
     total = 0.0
     for r0, r1 in strips:
-        _, _, var, a, b = _strip_stats(image, r0, r1, ws, ksize, border)
-        total += float(cv2.sumElems(var[a:b])[0])
+        _, mean, var, a, b = _strip(image, r0, r1, ws, ksize, border, with_mean=True)
+        mean, var, tmp = mean[a:b], var[a:b], ws.tmp[: b - a]
+        means[r0:r1] = mean
+        cv2.multiply(mean, mean, dst=tmp)
+        cv2.subtract(var, tmp, dst=var)
+        total += float(cv2.sumElems(var)[0])
     noise = total / (height * width)
     # Pass 2: z = y - (y - mean) * noise / max(var, noise), which is the mean where
-    # var < noise and mean + (1 - noise/var)(y - mean) elsewhere, with no 0/0.
-    z = ws.z
+    # var < noise and mean + (1 - noise/var)(y - mean) elsewhere, with no 0/0. z replaces
+    # the mean in the full-size buffer.
     for r0, r1 in strips:
-        y, mean, var, a, b = _strip_stats(image, r0, r1, ws, ksize, border)
-        y, mean, var, tmp = y[a:b], mean[a:b], var[a:b], ws.tmp[: b - a]
+        y, _, var, a, b = _strip(image, r0, r1, ws, ksize, border, with_mean=False)
+        y, var, mean, tmp = y[a:b], var[a:b], means[r0:r1], ws.tmp[: b - a]
+        cv2.multiply(mean, mean, dst=tmp)
+        cv2.subtract(var, tmp, dst=var)
         cv2.max(var, noise, dst=var)
         if noise > 0:
             np.divide(noise, var, out=var)  # var now holds noise / max(var, noise) in [0, 1]
@@ -165,7 +173,8 @@ def _awa_into(image: np.ndarray, out: np.ndarray, ws: _Workspace, window: int, b
             var[...] = 0.0
         cv2.subtract(y, mean, dst=tmp)
         cv2.multiply(tmp, var, dst=tmp)
-        cv2.subtract(y, tmp, dst=z[r0:r1])
+        cv2.subtract(y, tmp, dst=mean)
+    z = means
     # Inverse Anscombe x = (z/2)^2 - 1/8 is increasing for z >= 0 (z lies between y and
     # the local mean, both >= 0), so min-max of x maps to (z^2 - zmin^2) / (zmax^2 - zmin^2).
     zmin, zmax, _, _ = cv2.minMaxLoc(z)
@@ -174,9 +183,11 @@ def _awa_into(image: np.ndarray, out: np.ndarray, ws: _Workspace, window: int, b
         out[...] = 0
         return
     scale = 255.0 / span
-    cv2.multiply(z, z, dst=z, scale=scale)
-    # addWeighted with an 8-bit dtype rounds and saturates like Mat::convertTo
-    cv2.addWeighted(z, 1.0, z, 0.0, -zmin * zmin * scale, dst=out, dtype=cv2.CV_8U)
+    for r0, r1 in strips:
+        tmp = ws.tmp[: r1 - r0]
+        cv2.multiply(z[r0:r1], z[r0:r1], dst=tmp, scale=scale)
+        # addWeighted with an 8-bit dtype rounds and saturates like Mat::convertTo
+        cv2.addWeighted(tmp, 1.0, tmp, 0.0, -zmin * zmin * scale, dst=out[r0:r1], dtype=cv2.CV_8U)
 
 
 def awa_denoise(image: np.ndarray, window: int = WIENER_WINDOW, padding: str = "zero") -> np.ndarray:
