@@ -40,7 +40,7 @@ CLAHE_TILES = 10
 PADDINGS = {"zero": cv2.BORDER_CONSTANT, "reflect": cv2.BORDER_REFLECT}
 
 # Rows per strip of the Wiener filter: a few float32 strips of a ~2000-px row fit in L2.
-_STRIP_ROWS = 64
+_STRIP_ROWS = 128
 _CV_DEPTHS = (np.uint8, np.int8, np.uint16, np.int16, np.int32, np.float32, np.float64)
 
 

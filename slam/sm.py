@@ -40,7 +40,7 @@ THRESHOLD = 0.8
 WINDOW = 0.70
 LEVEL = 0.62
 
-_STRIP_ROWS = 32  # a strip of the MIP and the weighted sum stays in L2 while the slab streams by
+_STRIP_ROWS = 128  # a strip of the MIP and the weighted sum stays in cache while the slab streams by
 _CV_DTYPES = (np.uint8, np.uint16, np.float32)
 
 
