@@ -144,14 +144,33 @@ def apply_window(combined: np.ndarray, window: float = WINDOW, level: float = LE
 def burn_boxes(image: np.ndarray, boxes: Sequence[Sequence[float]], thickness: int = 3) -> np.ndarray:
     """Draw ``(x, y, width, height)`` pixel boxes into ``image`` (in place) at its max value."""
     value = int(np.iinfo(image.dtype).max)
+    for x, y, w, h in _boxes(boxes):
+        cv2.rectangle(image, (x, y), (x + w - 1, y + h - 1), value, thickness)
+    return image
+
+
+def _boxes(boxes: Sequence[Sequence[float]]) -> list[tuple[int, int, int, int]]:
+    """Validated (x, y, width, height) boxes rounded to whole pixels."""
+    result = []
     for box in boxes:
         if len(box) != 4:
             raise SlamError(f"a box must be (x, y, width, height), got {box!r}")
         x, y, w, h = (int(round(_number(v, "box coordinate"))) for v in box)
         if w < 1 or h < 1:
             raise SlamError(f"box width and height must be >= 1 pixel, got {box!r}")
-        cv2.rectangle(image, (x, y), (x + w - 1, y + h - 1), value, thickness)
-    return image
+        result.append((x, y, w, h))
+    return result
+
+
+def boxes_rgb(image: np.ndarray, boxes: Sequence[Sequence[float]], color: tuple[int, int, int] = (255, 48, 48),
+              thickness: int = 3) -> np.ndarray:
+    """(H, W) uint8 grey image -> (H, W, 3) uint8 RGB copy with ``(x, y, width, height)`` boxes in ``color``."""
+    if image.dtype != np.uint8 or image.ndim != 2:
+        raise SlamError(f"boxes_rgb needs an (H, W) uint8 image, got {image.shape} {image.dtype}")
+    rgb = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    for x, y, w, h in _boxes(boxes):
+        cv2.rectangle(rgb, (x, y), (x + w - 1, y + h - 1), tuple(int(c) for c in color), thickness)
+    return rgb
 
 
 def synthetic_mammogram(volume: np.ndarray, center_slice: float | None = None, num_slices: int | None = None,
@@ -180,7 +199,8 @@ def synthetic_mammogram(volume: np.ndarray, center_slice: float | None = None, n
         remove_artifacts, apply_clahe, clip_limit, tiles: optional SPEC §3 steps. The
             artifact band is found on the uint8 image and zeroed in both outputs; CLAHE
             runs on each output at its own bit depth.
-        boxes: optional (x, y, width, height) boxes in pixels, burned in at full white.
+        boxes: optional (x, y, width, height) boxes in pixels (stored orientation), burned
+            in at full white; :func:`boxes_rgb` draws them in colour instead.
         workers: threads over row strips.
 
     Returns:

@@ -7,7 +7,7 @@ import pytest
 
 from slam.errors import SlamError
 from slam.preprocess import artifact_band, clahe
-from slam.sm import apply_window, burn_boxes, slab_range, slab_weights, synthetic_mammogram
+from slam.sm import apply_window, boxes_rgb, burn_boxes, slab_range, slab_weights, synthetic_mammogram
 
 
 def _reference_sm(volume, first, stop, center, mode="max", weighting="sigmoid", threshold=0.8,
@@ -172,6 +172,16 @@ def test_optional_steps():
     boxed = synthetic_mammogram(volume, 3, 5, boxes=[(5, 6, 20, 10)], box_thickness=1)
     assert (boxed.image8[6, 5:25] == 255).all() and (boxed.image16[15, 5:25] == 65535).all()
     assert (boxed.image8[7:15, 6:24] == plain.image8[7:15, 6:24]).all()
+
+
+def test_boxes_rgb():
+    gray = np.full((20, 30), 90, np.uint8)
+    rgb = boxes_rgb(gray, [(2.4, 3, 10, 5)], color=(255, 0, 0), thickness=1)
+    assert rgb.shape == (20, 30, 3) and rgb.dtype == np.uint8
+    assert (rgb[3, 2:12] == [255, 0, 0]).all() and (rgb[7, 2] == [255, 0, 0]).all()
+    assert (rgb[5, 5] == [90, 90, 90]).all() and (gray == 90).all()
+    with pytest.raises(SlamError, match="uint8"):
+        boxes_rgb(gray.astype(np.uint16), [])
 
 
 def test_burn_boxes_rejects_bad_boxes():
