@@ -292,7 +292,7 @@ def preprocess_volume(volume: np.ndarray, workers: int = 2, progress: Callable[[
         workers: threads (slices run in parallel; OpenCV's own threading is turned
             off meanwhile so the two do not compete for cores).
         progress: called as ``progress(done, total)`` from the calling thread after
-            each slice finishes.
+            each slice finishes; an exception it raises cancels the remaining slices.
         Other parameters: as :func:`preprocess_slice`.
     """
     if not isinstance(volume, np.ndarray) or volume.ndim != 3 or volume.size == 0:
@@ -333,10 +333,16 @@ def _preprocess_volume(volume, workers, progress, window, padding, invert, remov
         cv2.setNumThreads(1)
     try:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for done, future in enumerate([pool.submit(work, k) for k in range(depth)], start=1):
-                future.result()
-                if progress is not None:
-                    progress(done, depth)
+            futures = [pool.submit(work, k) for k in range(depth)]
+            try:
+                for done, future in enumerate(futures, start=1):
+                    future.result()
+                    if progress is not None:
+                        progress(done, depth)
+            except BaseException:  # a failed slice, a raising callback (cancel) or Ctrl-C: stop early
+                for future in futures:
+                    future.cancel()
+                raise
     finally:
         cv2.setNumThreads(previous)
     return out

@@ -170,6 +170,21 @@ def test_preprocess_volume_threads_and_progress():
     assert cv2.getNumThreads() >= 1  # OpenCV threading restored
 
 
+def test_preprocess_volume_views_and_cancel():
+    volume = np.stack([_phantom_slice(50, 40, s) for s in range(4)])
+    flipped = volume[:, ::-1, ::-1]  # e.g. Study.display_volume(): a view with negative strides
+    np.testing.assert_array_equal(preprocess_volume(flipped), preprocess_volume(np.ascontiguousarray(flipped)))
+
+    class Cancelled(Exception):
+        pass
+
+    def cancel(done, total):
+        raise Cancelled
+
+    with pytest.raises(Cancelled):
+        preprocess_volume(np.repeat(volume, 10, axis=0), workers=1, progress=cancel)
+
+
 @pytest.mark.parametrize(
     ("call", "match"),
     [

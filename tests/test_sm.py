@@ -137,6 +137,13 @@ def test_workers_and_dtypes_agree():
         assert np.abs(other.image8.astype(int) - one.image8).max() <= 1
 
 
+def test_flipped_view_input():
+    volume = _volume(seed=5)
+    flipped = volume[:, ::-1, ::-1]
+    np.testing.assert_array_equal(synthetic_mammogram(flipped, 4, 5).image16,
+                                  synthetic_mammogram(np.ascontiguousarray(flipped), 4, 5).image16)
+
+
 @pytest.mark.parametrize("mode", ["max", "min", "mean"])
 def test_invert_equals_sm_of_display_values(mode):
     volume = _volume(seed=3)
