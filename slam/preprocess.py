@@ -21,6 +21,7 @@ lower local mean and the zero-padded variances enter the noise estimate.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from collections.abc import Callable
@@ -44,21 +45,69 @@ _STRIP_ROWS = 128
 _CV_DEPTHS = (np.uint8, np.int8, np.uint16, np.int16, np.int32, np.float32, np.float64)
 
 
+def _anscombe_squared(image: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """y² = 4x + 1.5 in float32 (x clipped at 0), exact for integers below 2^22; one SIMD
+    pass (affine map with conversion), plus a clip for signed or float input."""
+    cv2.addWeighted(image, 4.0, image, 0.0, 1.5, dst=out, dtype=cv2.CV_32F)
+    if image.dtype.kind != "u":
+        cv2.max(out, 1.5, dst=out)
+    return out
+
+
 def anscombe(image: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Anscombe transform y = 2·sqrt(x + 3/8) = sqrt(4x + 1.5), float32, same shape.
 
     Negative values are clipped to 0 (counts cannot be negative). For integer input
-    below 2^22 the result is the correctly rounded float32 of the exact value.
+    below 2^22 the result is the correctly rounded float32 of the exact value (what a
+    65536-entry table would give, but faster).
     """
     if image.dtype not in _CV_DEPTHS:
         image = image.astype(np.float64)
     if out is None:
         out = np.empty(image.shape, np.float32)
-    # two SIMD passes (affine map with conversion, then sqrt); faster than a 64K-entry table
-    cv2.addWeighted(image, 4.0, image, 0.0, 1.5, dst=out, dtype=cv2.CV_32F)
-    cv2.max(out, 1.5, dst=out)
-    cv2.sqrt(out, dst=out)
-    return out
+    return cv2.sqrt(_anscombe_squared(image, out), dst=out)
+
+
+@functools.lru_cache(maxsize=64)
+def _coverage(n: int, half: int, border: int) -> np.ndarray:
+    """(n,) float64: how many times each index is read by a 1-D box filter of radius
+    ``half`` run over all n output positions with OpenCV's ``border`` handling.
+
+    The sum of a box-filtered image is then sum_ij cover_row[i] · cover_col[j] · x_ij / k²,
+    which gives the Wiener noise estimate without filtering y² in the first pass.
+    """
+    q = np.arange(n)
+    lo, hi = half, n - half  # output positions whose window lies inside: each reads 2·half+1 indices
+    counts = np.clip(np.minimum(q + half, hi - 1) - np.maximum(q - half, lo) + 1, 0, None).astype(np.float64)
+    for p in [*range(min(half, n)), *range(max(n - half, min(half, n)), n)]:
+        for offset in range(-half, half + 1):
+            index = cv2.borderInterpolate(p + offset, n, border)
+            if index >= 0:  # -1: a constant (zero) pad value, read from no pixel
+                counts[index] += 1
+    return counts
+
+
+def _sum_box_of_squares(image: np.ndarray, clip: bool, half: int, border: int) -> float:
+    """Sum over all pixels of box(y²), y² = 4·max(x, 0) + 1.5, straight from the input.
+
+    With coverages c_r = k + d_r and c_c = k + d_c (d non-zero only within ``half`` of
+    the ends), sum c_r[i]·c_c[j]·x_ij = k²·S + k·(d_r·row sums) + k·(d_c·column sums)
+    + d_r·corners·d_c: one summing pass over the slice plus a few edge rows/columns.
+    """
+    if clip:
+        image = np.maximum(image, 0)
+    if image.dtype not in _CV_DEPTHS:
+        image = image.astype(np.float64)
+    height, width = image.shape
+    rows, cols = _coverage(height, half, border), _coverage(width, half, border)
+    k = 2 * half + 1
+    er, ec = np.flatnonzero(rows != k), np.flatnonzero(cols != k)
+    dr, dc = rows[er] - k, cols[ec] - k
+    weighted = k * k * float(cv2.sumElems(image)[0])
+    weighted += k * float(dr @ image[er, :].sum(axis=1, dtype=np.float64))
+    weighted += k * float(dc @ image[:, ec].sum(axis=0, dtype=np.float64))
+    weighted += float(dr @ image[np.ix_(er, ec)].astype(np.float64) @ dc)
+    return (4.0 * weighted + 1.5 * rows.sum() * cols.sum()) / (k * k)
 
 
 def _check_slice(image: np.ndarray, name: str = "slice") -> None:
@@ -95,68 +144,60 @@ class _Workspace:
         rows = min(_STRIP_ROWS, height) + 2 * halo
         self.shape, self.halo = (height, width), halo
         self.z = np.empty((height, width), np.float32)
-        self.y, self.mean, self.var, self.tmp = (np.empty((rows, width), np.float32) for _ in range(4))
+        self.t, self.y, self.box, self.tmp = (np.empty((rows, width), np.float32) for _ in range(4))
 
 
-def _strip(image: np.ndarray, r0: int, r1: int, ws: _Workspace, ksize: tuple[int, int], border: int,
-           with_mean: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, int, int]:
-    """Anscombe values, local mean (if ``with_mean``) and local mean of squares for rows
-    [r0, r1) of ``image``.
-
-    The strip carries ``halo`` extra real rows above and below (where they exist) so
-    that the box filters see the true neighbours; only at the image's own top and
-    bottom does OpenCV's ``border`` padding apply, as for the whole image.
-    Returns views (y, mean, mean of squares) of the strip incl. halo and the rows
-    [a, b) of the strip that are rows [r0, r1) of the image.
-    """
-    halo = ws.halo
-    h0, h1 = max(r0 - halo, 0), min(r1 + halo, image.shape[0])
-    n = h1 - h0
-    y, mean, squares, tmp = ws.y[:n], ws.mean[:n], ws.var[:n], ws.tmp[:n]
-    anscombe(image[h0:h1], out=y)
-    if with_mean:
-        cv2.boxFilter(y, -1, ksize, dst=mean, normalize=True, borderType=border)
-    cv2.multiply(y, y, dst=tmp)
-    cv2.boxFilter(tmp, -1, ksize, dst=squares, normalize=True, borderType=border)
-    return y, mean if with_mean else None, squares, r0 - h0, r1 - h0
-
-
-def _is_constant(image: np.ndarray) -> bool:
+def _extremes(image: np.ndarray) -> tuple[float, float]:
     if image.dtype in _CV_DEPTHS:
         lo, hi, _, _ = cv2.minMaxLoc(image)  # one pass, several times faster than min() + max()
-    else:
-        lo, hi = image.min(), image.max()
-    return bool(lo == hi)
+        return lo, hi
+    return float(image.min()), float(image.max())
 
 
 def _awa_into(image: np.ndarray, out: np.ndarray, ws: _Workspace, window: int, border: int) -> None:
-    """AWA-denoise ``image`` (H, W) into ``out`` (H, W) uint8 using workspace ``ws``."""
-    if _is_constant(image):
+    """AWA-denoise ``image`` (H, W) into ``out`` (H, W) uint8 using workspace ``ws``.
+
+    Rows are processed in strips with ``halo`` extra real rows above and below (where
+    they exist), so the box filters see the true neighbours; only at the image's own
+    top and bottom does OpenCV's ``border`` padding apply, as for the whole image.
+    """
+    lo, hi = _extremes(image)
+    if lo == hi:
         out[...] = 0  # no information to stretch (zero padding would otherwise leave a frame)
         return
+    if image.dtype not in _CV_DEPTHS:
+        image = image.astype(np.float64)
     height, width = image.shape
-    ws.ensure(height, width, window // 2)
+    halo = window // 2
+    ws.ensure(height, width, halo)
     ksize = (window, window)
-    strips = [(r, min(r + _STRIP_ROWS, height)) for r in range(0, height, _STRIP_ROWS)]
+    strips = []
+    for r0 in range(0, height, _STRIP_ROWS):
+        r1 = min(r0 + _STRIP_ROWS, height)
+        h0, h1 = max(r0 - halo, 0), min(r1 + halo, height)
+        strips.append((r0, r1, h0, h1, r0 - h0, r1 - h0))
     # Pass 1: local means into the full-size buffer, and the noise = mean local variance
-    # over the whole image (scipy's estimate).
+    # = (sum of box(y²) - sum of mean²) / pixels (scipy's estimate); the first sum comes
+    # straight from the input.
     means = ws.z
-    total = 0.0
-    for r0, r1 in strips:
-        _, mean, var, a, b = _strip(image, r0, r1, ws, ksize, border, with_mean=True)
-        mean, var, tmp = mean[a:b], var[a:b], ws.tmp[: b - a]
-        means[r0:r1] = mean
-        cv2.multiply(mean, mean, dst=tmp)
-        cv2.subtract(var, tmp, dst=var)
-        total += float(cv2.sumElems(var)[0])
-    noise = total / (height * width)
+    total = _sum_box_of_squares(image, lo < 0, halo, border)
+    for r0, r1, h0, h1, a, b in strips:
+        y, box = ws.y[: h1 - h0], ws.box[: h1 - h0]
+        cv2.sqrt(_anscombe_squared(image[h0:h1], y), dst=y)
+        cv2.boxFilter(y, -1, ksize, dst=box, normalize=True, borderType=border)
+        means[r0:r1] = box[a:b]
+        total -= cv2.norm(box[a:b], cv2.NORM_L2SQR)
+    noise = max(total / (height * width), 0.0)
     # Pass 2: z = y - (y - mean) * noise / max(var, noise), which is the mean where
     # var < noise and mean + (1 - noise/var)(y - mean) elsewhere, with no 0/0. z replaces
     # the mean in the full-size buffer.
     zmin, zmax = math.inf, -math.inf
-    for r0, r1 in strips:
-        y, _, var, a, b = _strip(image, r0, r1, ws, ksize, border, with_mean=False)
-        y, var, mean, tmp = y[a:b], var[a:b], means[r0:r1], ws.tmp[: b - a]
+    for r0, r1, h0, h1, a, b in strips:
+        t, box = ws.t[: h1 - h0], ws.box[: h1 - h0]
+        _anscombe_squared(image[h0:h1], t)
+        cv2.boxFilter(t, -1, ksize, dst=box, normalize=True, borderType=border)  # local mean of y²
+        t, var, y, mean, tmp = t[a:b], box[a:b], ws.y[: b - a], means[r0:r1], ws.tmp[: b - a]
+        cv2.sqrt(t, dst=y)
         cv2.multiply(mean, mean, dst=tmp)
         cv2.subtract(var, tmp, dst=var)
         cv2.max(var, noise, dst=var)
@@ -173,11 +214,11 @@ def _awa_into(image: np.ndarray, out: np.ndarray, ws: _Workspace, window: int, b
     # Inverse Anscombe x = (z/2)^2 - 1/8 is increasing for z >= 0 (z lies between y and
     # the local mean, both >= 0), so min-max of x maps to (z^2 - zmin^2) / (zmax^2 - zmin^2).
     span = zmax * zmax - zmin * zmin
-    if span <= 0:
+    if zmax - zmin <= 1e-5 * zmax:  # flat up to float32 rounding: nothing to stretch
         out[...] = 0
         return
     scale = 255.0 / span
-    for r0, r1 in strips:
+    for r0, r1, *_ in strips:
         tmp = ws.tmp[: r1 - r0]
         cv2.multiply(z[r0:r1], z[r0:r1], dst=tmp, scale=scale)
         # addWeighted with an 8-bit dtype rounds and saturates like Mat::convertTo
