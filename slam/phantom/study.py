@@ -24,13 +24,11 @@ from slam.phantom.anatomy import (
 )
 from slam.phantom.lesions import (
     CalcCluster,
-    MassPattern,
     MassSpec,
     apply_calcs,
     apply_mass,
     draw_calc_cluster,
     draw_mass_shape,
-    mass_extent_mm,
     render_mass,
 )
 
