@@ -26,10 +26,10 @@ from slam.phantom.lesions import MASS_CONTRAST, MASS_DIAMETER_MM
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 
 
-def _lesion_twins(seed: int, depth: int = 40, size: str = "small"):
+def _lesion_twins(seed: int, laterality: str = "L", depth: int = 40):
     """The same study with one mass and without it (anatomy, texture and noise do not depend on masses)."""
-    with_mass = generate_study(seed, size, n_lesions=1, depth=depth, view="CC")
-    without = generate_study(seed, size, n_lesions=0, depth=depth, view="CC")
+    with_mass = generate_study(seed, n_lesions=1, depth=depth, view="CC", laterality=laterality)
+    without = generate_study(seed, n_lesions=0, depth=depth, view="CC", laterality=laterality)
     return with_mass, without
 
 
@@ -122,8 +122,8 @@ def _box_contrast(with_mass, without, les, z: int) -> float:
 
 
 def test_mass_contrast_at_central_slice_and_fading_away():
-    for seed in (8, 9):
-        with_mass, without = _lesion_twins(seed)
+    for seed, laterality in ((8, "L"), (9, "R")):  # R: the box is mirrored with the image
+        with_mass, without = _lesion_twins(seed, laterality)
         (les,) = with_mass.lesions
         lo, hi = MASS_CONTRAST
         assert lo <= les.contrast <= hi
