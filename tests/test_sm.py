@@ -255,3 +255,22 @@ def test_cli_sm_png_dicom_and_errors(tmp_path, capsys):
     assert "outside the volume" in capsys.readouterr().err
     assert main(["sm", str(source), "-o", str(tmp_path / "x.bmp")]) == 2
     assert "accepted: .png" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("patient", ["DBT-P00103", "DBT-P00105"])  # JPEG 2000 multi-frame; zip of a series
+def test_cli_on_examples(tmp_path, patient):
+    from pathlib import Path
+
+    import cv2
+
+    from slam.cli import main
+    from slam.io import load_study
+
+    source = next((Path(__file__).parents[1] / "examples" / "Breast-Cancer-Screening-DBT" / patient).rglob("1-1.*"))
+    assert main(["sm", str(source), "-o", str(tmp_path / "sm.png"), "--center-slice", "20", "--num-slices", "20",
+                 "--remove-artifacts"]) == 0
+    study = load_study(source)
+    png = cv2.imread(str(tmp_path / "sm.png"), cv2.IMREAD_UNCHANGED)
+    assert png.shape == (study.height, study.width) and png.dtype == np.uint8 and png.std() > 10
+    assert main(["preprocess", str(source), "-o", str(tmp_path / "pre.npz")]) == 0
+    assert load_study(tmp_path / "pre.npz").pixels.shape == study.pixels.shape
