@@ -1,8 +1,9 @@
 """Benchmark: preprocessing and synthetic mammogram of a full-size study, ours vs a straightforward reference.
 
-Generates a breast-like 64 x 2457 x 1996 uint16 study (smooth outline, depth-varying texture,
-lesion blobs, Poisson-like noise), saves it as .npy, then runs each step in a fresh subprocess
-(so that the peak RSS, VmHWM, belongs to that step with the study loaded, nothing else):
+Generates a full-size 64 x 2457 x 1996 uint16 study (``slam.phantom.generate_study(0, "full",
+depth=64)``, or with ``--study pattern`` a simpler breast-like pattern of any size), saves it as
+.npy, then runs each step in a fresh subprocess (so that the peak RSS, VmHWM, belongs to that step
+with the study loaded, nothing else):
 
 - preprocessing of every slice: ``slam.preprocess.preprocess_volume`` (2 threads) vs per-slice
   float64 ``scipy.signal.wiener`` on the Anscombe transform followed by the same OpenCV border and
@@ -15,7 +16,8 @@ machine the wall time inflates, the CPU time much less), peak RSS and the max di
 preprocessing <= 3 s, slab SM <= 0.3 s, whole-volume SM <= 1 s, peak RSS <= 1.5 x study bytes +
 300 MB, outputs within 1 grey level (uint8). MB = 10^6 bytes.
 
-    python bench/bench_imgproc.py [--depth 64] [--rows 2457] [--cols 1996] [--repeat 3] [--skip-reference]
+    python bench/bench_imgproc.py [--study phantom|pattern] [--depth 64] [--rows 2457] [--cols 1996]
+                                  [--repeat 3] [--skip-reference]
 """
 
 from __future__ import annotations
@@ -184,9 +186,11 @@ def run_child(study: Path, step: str, impl: str, out: Path, repeat: int) -> dict
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--study", choices=("phantom", "pattern"), default="phantom",
+                        help="slam.phantom full-size study (default) or the simple pattern (any --rows/--cols)")
     parser.add_argument("--depth", type=int, default=64)
-    parser.add_argument("--rows", type=int, default=2457)
-    parser.add_argument("--cols", type=int, default=1996)
+    parser.add_argument("--rows", type=int, default=2457, help="pattern only")
+    parser.add_argument("--cols", type=int, default=1996, help="pattern only")
     parser.add_argument("--repeat", type=int, default=3, help="runs of ours per step (median reported)")
     parser.add_argument("--skip-reference", action="store_true", help="time ours only (the reference takes ~1 min)")
     args = parser.parse_args()
@@ -195,12 +199,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="slam-bench-") as tmp:
         tmp = Path(tmp)
         t0 = time.perf_counter()
-        volume = make_study(args.depth, args.rows, args.cols)
+        if args.study == "phantom":
+            sys.path.insert(0, str(ROOT))
+            from slam.phantom import generate_study
+
+            volume = generate_study(0, "full", depth=args.depth).volume
+        else:
+            volume = make_study(args.depth, args.rows, args.cols)
         study_bytes = volume.nbytes
+        shape = " x ".join(str(n) for n in volume.shape) + f" {volume.dtype}"
         np.save(tmp / "study.npy", volume)
         del volume
         limit = 1.5 * study_bytes + 300e6
-        print(f"study {args.depth} x {args.rows} x {args.cols} uint16 = {study_bytes / 1e6:.0f} MB "
+        print(f"{args.study} study {shape} = {study_bytes / 1e6:.0f} MB "
               f"(generated in {time.perf_counter() - t0:.1f} s); peak RSS limit 1.5 x study + 300 MB = {limit / 1e6:.0f} MB")
         steps = [("preprocess", "preprocess (all slices)", 3.0), ("sm-slab", "SM, 20-slice slab", 0.3),
                  ("sm-volume", "SM, whole volume", 1.0)]
