@@ -128,7 +128,7 @@ def test_whole_volume_sm_when_no_slab():
 
 
 def test_workers_and_dtypes_agree():
-    volume = _volume(height=101)  # several row strips, the last one partial
+    volume = _volume(height=301)  # several 128-row strips, the last one partial
     one = synthetic_mammogram(volume, 4, 7, workers=1)
     two = synthetic_mammogram(volume, 4, 7, workers=2)
     np.testing.assert_array_equal(one.image16, two.image16)
