@@ -40,7 +40,7 @@ def _reference_sm(volume, first, stop, center, mode="max", weighting="sigmoid", 
     return combined, np.round(scaled * 255).astype(np.uint8), np.round(scaled * 65535).astype(np.uint16)
 
 
-def _volume(depth=9, height=70, width=45, seed=0, dtype=np.uint16):
+def _volume(depth=9, height=150, width=45, seed=0, dtype=np.uint16):  # 2 strips of rows
     rng = np.random.default_rng(seed)
     base = rng.gamma(2.0, 400.0, (depth, height, width))
     base[:, 10:30, 10:20] += 3000 * np.hanning(depth)[:, None, None]  # a 'lesion' brightest mid-volume
