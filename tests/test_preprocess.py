@@ -204,6 +204,7 @@ def test_preprocess_volume_views_and_cancel():
         (lambda: awa_denoise(np.zeros((8, 8), bool)), "integer or float"),
         (lambda: remove_border_artifacts(np.zeros((8, 8), np.uint16)), "uint8"),
         (lambda: remove_border_artifacts(np.zeros((8, 8), np.uint8), band=0), "band size"),
+        (lambda: artifact_band(np.zeros((8, 8), np.float32)), "uint8"),
         (lambda: clahe(np.zeros((8, 8), np.uint8), clip_limit=0), "clip limit"),
         (lambda: clahe(np.zeros((8, 8), np.uint8), tiles=0), "tiles"),
         (lambda: clahe(np.zeros((8, 8), np.float32)), "uint8 or uint16"),
