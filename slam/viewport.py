@@ -125,7 +125,7 @@ def draw_boxes(
         p2 = (round((bx + bw - x0) * scale), round((by + bh - y0) * scale))
         if p2[0] < 0 or p2[1] < 0 or p1[0] >= w or p1[1] >= h:
             continue  # outside the zoomed view
-        cv2.rectangle(rgb, p1, p2, color, thickness, cv2.LINE_AA)
+        cv2.rectangle(rgb, p1, p2, color, thickness, cv2.LINE_8)  # crisp, exact colour
         if labels is not None and labels[i]:
             org = (max(0, p1[0]), max(12, p1[1] - 4 * thickness))
             cv2.putText(rgb, labels[i], org, cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0), thickness + 2, cv2.LINE_AA)
