@@ -7,7 +7,16 @@ import numpy as np
 import pytest
 
 from slam.display import window_to_uint8
-from slam.viewport import BOX_COLOR, View, crop_resize, draw_boxes, encode_jpeg, make_view, render_slice, to_display
+from slam.viewport import (
+    BOX_COLOR,
+    View,
+    crop_resize,
+    draw_boxes,
+    encode_jpeg,
+    make_view,
+    render_slice,
+    to_display,
+)
 
 
 def test_make_view_whole_slice_fits_max_size():

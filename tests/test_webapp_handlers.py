@@ -141,7 +141,7 @@ def test_idle_sessions_expire_and_studies_are_capped(tmp_path, study_path):
     h.open_study(session, study_path, "x")
     time.sleep(0.1)
     store.sweep()
-    assert "old" not in store.keys() and not session.workdir.exists()
+    assert "old" not in store and not session.workdir.exists()
     store.ttl_s = 3600
     for key in ("a", "b"):
         h.open_study(store.get(key), study_path, key)
@@ -158,8 +158,12 @@ def test_examples_listing(tmp_path, study_path):
     series = tmp_path / "ex" / "series"
     series.mkdir()
     (series / "slice_0000.dcm").write_bytes(b"")
-    assert h.list_examples(tmp_path / "ex") == ["one.dcm", "series"]
-    assert h.list_examples(tmp_path / "missing") == []
+    assert h.list_examples(tmp_path / "ex") == {"one.dcm": tmp_path / "ex" / "one.dcm", "series": series}
+    assert h.list_examples(tmp_path / "missing") == {}
+    (tmp_path / "ex" / "file-paths.csv").write_text(
+        "PatientID,StudyUID,View,descriptive_path,classic_path\n"
+        "DBT-1,1.2.3,lcc,one.dcm,x\nDBT-2,1.2.4,rcc,gone.dcm,x\n")
+    assert h.list_examples(tmp_path / "ex") == {"DBT-1 lcc": tmp_path / "ex" / "one.dcm"}
 
 
 def test_detection_unavailable_without_weights(store, study_path, tmp_path):

@@ -76,19 +76,26 @@ class SMParams:
 # ---------------------------------------------------------------- loading
 
 
-def list_examples(folder: Path) -> list[str]:
-    """Names of the bundled example studies in ``folder`` (files or series folders), sorted."""
+def list_examples(folder: Path) -> dict[str, Path]:
+    """The bundled example studies in ``folder``: label -> path, in a stable order.
+
+    A ``file-paths.csv`` (BCS-DBT layout, as ``slam phantom`` writes) names them "PatientID view";
+    otherwise every study file (.dcm/.zip/.npz/.npy) or folder of .dcm files under ``folder`` counts,
+    labelled by its relative path.
+    """
+    from slam.io.csv_formats import read_file_paths_csv
+
     if not folder.is_dir():
-        return []
-    names = []
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith("."):
-            continue
-        if (path.is_file() and path.suffix.lower() in EXTENSIONS) or (
-            path.is_dir() and any(p.suffix.lower() in (".dcm", ".dicom") for p in path.iterdir())
-        ):
-            names.append(path.name)
-    return names
+        return {}
+    index = folder / "file-paths.csv"
+    if index.is_file():
+        rows = read_file_paths_csv(index)
+        found = {f"{r.patient_id} {r.view}": folder / r.descriptive_path for r in rows}
+        return {label: path for label, path in found.items() if path.exists()}
+    visible = [p for p in sorted(folder.rglob("*")) if not any(x.startswith(".") for x in p.relative_to(folder).parts)]
+    series = [p for p in visible if p.is_dir() and any(f.suffix.lower() in (".dcm", ".dicom") for f in p.iterdir())]
+    files = [p for p in visible if p.is_file() and p.suffix.lower() in EXTENSIONS and p.parent not in series]
+    return {str(p.relative_to(folder)): p for p in sorted(series + files)}
 
 
 def open_study(session: Session, source: str | os.PathLike | Sequence[str | os.PathLike], label: str) -> str:
@@ -286,11 +293,21 @@ def study_info(session: Session, deidentify: bool) -> str:
 # ---------------------------------------------------------------- preprocessing and SM
 
 
+def module_missing(name: str, what: str) -> str | None:
+    """A one-line message when the optional ``slam`` module ``name`` is not in this build, else None."""
+    import importlib.util
+
+    return None if importlib.util.find_spec(name) else f"{what} is not available in this build ({name} is missing)."
+
+
 def run_preprocess(session: Session, progress: Callable[[int, int], None] | None = None, workers: int = 2) -> str:
     """SPEC §3 preprocessing of every slice into ``session.preprocessed`` ((D, H, W) uint8)."""
+    require_study(session)
+    reason = module_missing("slam.preprocess", "Preprocessing")
+    if reason:
+        raise SlamError(reason)
     from slam.preprocess import preprocess_volume
 
-    require_study(session)
     study = session.study
     result = preprocess_volume(study.pixels, workers=workers, progress=progress)
     with session.lock:
@@ -305,9 +322,12 @@ def compute_sm(session: Session, params: SMParams, source: str = ORIGINAL) -> np
 
     Stored in ``session.sm``; the 16-bit version is recomputed on export.
     """
+    require_study(session)
+    reason = module_missing("slam.sm", "The synthetic mammogram")
+    if reason:
+        raise SlamError(reason)
     from slam.sm import synthetic_mammogram
 
-    require_study(session)
     study = session.study
     result = synthetic_mammogram(
         source_volume(session, source), **_sm_kwargs(study.depth, params), invert=study.invert,

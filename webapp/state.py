@@ -117,6 +117,10 @@ class SessionStore:
         with self._lock:
             return len(self._sessions)
 
+    def __contains__(self, key: str) -> bool:
+        with self._lock:
+            return key in self._sessions
+
     def keys(self) -> list[str]:
         with self._lock:
             return list(self._sessions)

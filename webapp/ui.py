@@ -161,7 +161,7 @@ def build_demo() -> gr.Blocks:
                 gr.Markdown(f"A multi-frame DICOM, several single-frame DICOM files, a .zip or an .npz. "
                             f"Upload cap: **{MAX_UPLOAD.upper()}**.", elem_id="slam-upload-cap")
                 with gr.Row():
-                    example = gr.Dropdown(examples, value=examples[0] if examples else None, label="Example",
+                    example = gr.Dropdown(list(examples), value=next(iter(examples), None), label="Example",
                                           elem_id="slam-example", scale=3)
                     load_example = gr.Button("Load", elem_id="slam-load-example", scale=1, min_width=60)
                 info = gr.Markdown("No study loaded.", elem_id="slam-info")
@@ -200,6 +200,9 @@ def build_demo() -> gr.Blocks:
             with gr.Column(scale=2, min_width=300):
                 sm_image = gr.Image(label="Synthetic mammogram", type="filepath", interactive=False,
                                     elem_id="slam-sm", buttons=["fullscreen"], height=520)
+                sm_missing = h.module_missing("slam.sm", "The synthetic mammogram")
+                if sm_missing:
+                    gr.Markdown(f"_{sm_missing}_", elem_id="slam-sm-unavailable")
                 with gr.Accordion("Synthetic mammogram settings", open=True):
                     sm_center = gr.Slider(1, 2, value=1, step=1, label="Slab centre (slice)", elem_id="slam-sm-center")
                     sm_size = gr.Slider(1, 2, value=2, step=1, label="Slab size (slices)", elem_id="slam-sm-size")
@@ -274,12 +277,12 @@ def build_demo() -> gr.Blocks:
 
         @friendly
         def on_example(request: gr.Request, name):
-            names = h.list_examples(examples_dir())
-            if name not in names:
-                raise SlamError(f"unknown example {name!r}; choose one of: {', '.join(names) or 'none bundled'}")
+            found = h.list_examples(examples_dir())
+            if name not in found:
+                raise SlamError(f"unknown example {name!r}; choose one of: {', '.join(found) or 'none bundled'}")
             session = session_of(request)
             STORE.make_room(session.key)
-            return loaded_outputs(session, h.open_study(session, examples_dir() / name, f"example {name}"))
+            return loaded_outputs(session, h.open_study(session, found[name], f"example {name}"))
 
         @friendly
         def show(request: gr.Request, *values):
@@ -357,8 +360,8 @@ def build_demo() -> gr.Blocks:
         @friendly
         def on_sm(request: gr.Request, source_name, overlay_on, score, *sm_values):
             session = session_of(request)
-            if session.study is None:
-                return None
+            if session.study is None or h.module_missing("slam.sm", "SM"):
+                return None  # the panel says why, once, instead of an error on every load
             h.compute_sm(session, sm_params_of(*sm_values), source_name)
             return h.sm_panel(session, overlay_on, score)
 

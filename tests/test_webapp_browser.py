@@ -1,0 +1,143 @@
+"""End to end in a real browser: Playwright drives Debian's Chromium against ``python webapp/app.py``.
+
+Skipped when /usr/bin/chromium is missing, unless SLAM_REQUIRE_BROWSER=1 (CI), where that fails.
+Screenshots go to tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.webapp_support import CHROMIUM, CHROMIUM_ARGS, ROOT, AppServer, write_study
+from webapp import handlers as h
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+def _require_chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("SLAM_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{CHROMIUM} is missing and SLAM_REQUIRE_BROWSER=1")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    _require_chromium()
+    base = tmp_path_factory.mktemp("webapp")
+    examples = base / "examples"
+    write_study(examples / "a_left.dcm", depth=20, height=256, width=200, seed=1)
+    write_study(examples / "b_right.dcm", depth=16, height=240, width=180, seed=2, patient="ROE^ANN",
+                patient_id="P0002", laterality="R")
+    env = {"SLAM_EXAMPLES_DIR": str(examples), "GRADIO_TEMP_DIR": str(base / "gradio"),
+           "SLAM_APP_LOG": str(base / "app.log")}
+    server = AppServer(env)
+    yield server, base
+    server.stop()
+
+
+@pytest.fixture
+def page(app):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(app[0].url)
+        page.wait_for_selector("#slam-load-example button, button#slam-load-example")
+        yield page
+        context.close()
+        browser.close()
+
+
+def caption(page) -> str:
+    return page.inner_text("#slam-viewer .slam-cap")
+
+
+def wait_caption(page, text: str) -> None:
+    page.wait_for_function(
+        "t => { const c = document.querySelector('#slam-viewer .slam-cap'); return c && c.innerText.includes(t); }",
+        arg=text,
+    )
+
+
+def toast(page, text: str) -> None:
+    page.get_by_text(text, exact=False).first.wait_for()
+
+
+def test_viewer_end_to_end(page, app, tmp_path):
+    server, _ = app
+    # Load an example: the middle slice, patient data, view.
+    page.click("#slam-load-example")
+    wait_caption(page, "Slice 11 / 20")
+    assert "LCC" in caption(page) and "DOE JANE" in caption(page)
+    page.screenshot(path=str(ARTIFACTS / "01_loaded.png"))
+
+    # The slider (keyboard on its range input), the page keys and the buttons all move the slice.
+    page.focus("#slam-slice input[type=range]")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    wait_caption(page, "Slice 13 / 20")
+    page.click("#slam-viewer")  # focus back on the page, away from inputs (also recentres the view)
+    page.keyboard.press("PageUp")
+    wait_caption(page, "Slice 3 / 20")
+    page.click("#slam-next")
+    wait_caption(page, "Slice 4 / 20")
+
+    # De-identify hides the patient in the view.
+    page.click("#slam-deid input")
+    wait_caption(page, "patient hidden")
+    assert "DOE" not in caption(page) and "DOE" not in page.inner_text("#slam-info")
+    page.click("#slam-deid input")
+    wait_caption(page, "DOE JANE")
+
+    # The SM panel appears for the whole volume by default.
+    page.wait_for_selector("#slam-sm img")
+
+    # Detection: real boxes when the detector is available, else a clear message (no fake result).
+    page.click("#slam-detect")
+    reason = h.detector_unavailable(h.find_weights(ROOT) if not os.environ.get("SLAM_WEIGHTS") else None)
+    if reason:
+        toast(page, "Detection is not available")
+    else:
+        page.wait_for_selector("#slam-verdict h3")
+        page.fill("#slam-threshold input[type=number]", "0")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#slam-viewer img[data-boxes]:not([data-boxes='0'])")
+        shot = page.locator("#slam-viewer img").screenshot()
+        rgb = cv2.cvtColor(cv2.imdecode(np.frombuffer(shot, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+        box_pixels = (rgb[..., 0] > 200) & (rgb[..., 2] < 80) & (rgb[..., 0].astype(int) - rgb[..., 1] > 60)
+        assert box_pixels.sum() > 20, "no box colour on the slice"
+    page.screenshot(path=str(ARTIFACTS / "02_detect.png"), full_page=True)
+
+    # Download the SM as PNG: native resolution, display orientation.
+    page.click("#slam-export-sm-png")
+    link = page.locator("#slam-download a[download], #slam-download a.download-link").first
+    link.wait_for()
+    page.wait_for_function("() => (document.querySelector('#slam-download td.filename') || {}).innerText"
+                           "?.includes('slam_sm')")
+    with page.expect_download() as download_info:
+        link.click()
+    target = tmp_path / "sm.png"
+    download_info.value.save_as(target)
+    sm = cv2.imread(str(target), cv2.IMREAD_UNCHANGED)
+    assert sm is not None and sm.shape[:2] == (256, 200)
+
+    # A bad upload gives a one-line error and the app stays usable.
+    junk = tmp_path / "junk.dcm"
+    junk.write_bytes(b"this is not DICOM" * 20)
+    page.set_input_files("#slam-upload input[type=file]", str(junk))
+    toast(page, "junk.dcm")
+    page.click("#slam-next")
+    wait_caption(page, "Slice 5 / 20")
+    page.screenshot(path=str(ARTIFACTS / "03_after_error.png"))
+    assert server.process.poll() is None
