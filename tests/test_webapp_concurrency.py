@@ -18,7 +18,7 @@ N_SESSIONS = 8
 def server(tmp_path_factory):
     base = tmp_path_factory.mktemp("concurrency")
     server = AppServer({"GRADIO_TEMP_DIR": str(base / "gradio"), "SLAM_EXAMPLES_DIR": str(base / "none"),
-                        "SLAM_MAX_STUDIES": str(N_SESSIONS)})
+                        "SLAM_MAX_STUDIES": str(N_SESSIONS), "SLAM_APP_LOG": str(base / "app.log")})
     yield server, base
     server.stop()
 
@@ -62,3 +62,5 @@ def test_eight_sessions_each_see_only_their_own_study(server):
             assert not others & set(re.findall(r"P1\d\d", html))
         assert f"Slice {depth} / {depth}" in views[-1]
     assert app.process.poll() is None
+    log = (base / "app.log").read_text(errors="replace")
+    assert "PATIENT" not in log and not re.search(r"P1\d\d", log) and ".dcm" not in log  # nothing patient-related

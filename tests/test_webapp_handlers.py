@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import re
 import time
 
@@ -34,8 +33,8 @@ def params(session, **kw):
 
 
 def decode(html: str) -> np.ndarray:
-    payload = re.search(r'src="data:image/jpeg;base64,([^"]+)"', html).group(1)
-    return cv2.imdecode(np.frombuffer(base64.b64decode(payload), np.uint8), cv2.IMREAD_UNCHANGED)
+    path = re.search(r'src="gradio_api/file=([^"]+)"', html).group(1)
+    return cv2.imread(path, cv2.IMREAD_UNCHANGED)
 
 
 def test_open_study_and_view(store, study_path):

@@ -7,7 +7,6 @@ Boxes are kept in DISPLAY-orientation original pixels; exports convert where a f
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 import os
@@ -35,7 +34,9 @@ from webapp.state import Session
 
 ORIGINAL, PREPROCESSED = "Original", "Preprocessed"
 PRESETS = ("DICOM", "Auto", "Full range", "High contrast")
-DISPLAY_MAX = (1024, 1024)  # (h, w) of the slice view image: the largest a screen shows it at
+# (h, w) of the slice view image: about the size the page shows it at (80 % of a 1000 px tall window);
+# zoom shows finer detail. SLAM_VIEW_MAX=1024 suits large screens.
+DISPLAY_MAX = (int(os.environ.get("SLAM_VIEW_MAX", "800")),) * 2
 SM_PANEL_MAX = (1024, 1024)
 DISCLAIMER = "Research software: not for clinical use. Findings are not a diagnosis."
 EXTENSIONS = (".dcm", ".dicom", ".zip", ".npz", ".npy")
@@ -248,23 +249,30 @@ def caption(session: Session, params: ViewParams, drawn: int = 0) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def data_url(image: np.ndarray, quality: int = 88) -> str:
-    return "data:image/jpeg;base64," + base64.b64encode(encode_jpeg(image, quality)).decode("ascii")
-
-
 EMPTY_VIEW = '<div class="slam-empty">Open a study or pick an example to start.</div>'
 
 
+def file_url(path: Path) -> str:
+    """URL of a session file, relative to the app root (works under a proxy prefix too)."""
+    return f"gradio_api/file={path}"
+
+
 def view_html(session: Session, params: ViewParams) -> str:
-    """The slice view as HTML: the caption and the image (inline JPEG at display size)."""
+    """The slice view as HTML: the caption and the image (a display-size JPEG in the session folder).
+
+    The image goes by URL, not inline: the page then handles a few hundred bytes per slice change
+    (Gradio's frontend slows down with every large value it has been sent).
+    """
     if session.study is None:
         return EMPTY_VIEW
     image, view, drawn = render_view(session, params)
     index = int(np.clip(params.slice, 0, session.study.depth - 1))
+    path = session.view_file()
+    path.write_bytes(encode_jpeg(image, 85))
     return (
         f'<div class="slam-cap">{html.escape(caption(session, params, drawn))}</div>'
         f'<img class="slam-img" alt="slice {index + 1}" data-slice="{index}" data-boxes="{drawn}" '
-        f'data-view="{view.x0},{view.y0},{view.x1},{view.y1}" src="{data_url(image)}">'
+        f'data-view="{view.x0},{view.y0},{view.x1},{view.y1}" src="{file_url(path)}">'
     )
 
 

@@ -34,6 +34,7 @@ class Session:
     sm: np.ndarray | None = None  # last synthetic mammogram, (H, W) uint8 display orientation
     sm_result: Any = None  # its slam.sm.SMResult (stored orientation, 8 and 16 bit)
     sm_counter: int = 0
+    view_counter: int = 0
     presets: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
     last_used: float = field(default_factory=time.monotonic)
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -52,6 +53,16 @@ class Session:
                 path.unlink(missing_ok=True)
             else:
                 shutil.rmtree(path, ignore_errors=True)
+
+    def view_file(self, keep: int = 6) -> Path:
+        """A fresh path for a rendered slice; only the last ``keep`` renders stay on disk."""
+        with self.lock:
+            self.view_counter += 1
+            number = self.view_counter
+        folder = self.workdir / "view"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{number - keep:08d}.jpg").unlink(missing_ok=True)
+        return folder / f"{number:08d}.jpg"
 
     def new_file(self, name: str) -> Path:
         """A fresh path in the session folder, in a new sub-folder so names never clash or get cached."""

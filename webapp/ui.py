@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 LOG = logging.getLogger("slam.webapp")
 
 MAX_UPLOAD = os.environ.get("SLAM_MAX_UPLOAD", "1gb")
-VIEW = dict(concurrency_id="view", concurrency_limit=8, show_progress="hidden", trigger_mode="always_last")
+# Slice views skip the queue (a direct request, no queue round trip): they cost milliseconds, and no
+# queued job (detection, preprocessing) can ever hold them up. Repeated triggers collapse to the latest.
+VIEW = dict(queue=False, show_progress="hidden", trigger_mode="always_last")
 SM = dict(concurrency_id="sm", concurrency_limit=2, show_progress="minimal", trigger_mode="always_last")
 # Heavy work runs one at a time per group, in its own group: a detection never holds up scrolling.
 DETECT = dict(concurrency_id="detect", concurrency_limit=1)
@@ -455,8 +457,7 @@ def build_demo() -> gr.Blocks:
         for control in (sm_mode, sm_weighting, sm_clahe):
             control.input(api_name=False, **sm_event)
         detect.click(on_detect, None, [status, slider], api_name="detect", **DETECT).success(
-            after_findings, view_inputs, [viewer, verdict, findings, chart, sm_image], api_name=False,
-            concurrency_id="view")
+            after_findings, view_inputs, [viewer, verdict, findings, chart, sm_image], api_name=False, **VIEW)
         for control in (threshold, overlay):
             control.input(after_findings, view_inputs, [viewer, verdict, findings, chart, sm_image], api_name=False, **VIEW)
         findings.select(on_finding, view_inputs, [slider, viewer], api_name=False, **VIEW)
@@ -471,4 +472,5 @@ def build_demo() -> gr.Blocks:
 
 def launch_kwargs() -> dict:
     """Host and port come from GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (Gradio reads them itself)."""
-    return dict(max_file_size=MAX_UPLOAD, css=CSS, show_error=True)
+    # Rendered slices are served straight from the session folders (random, per-session names).
+    return dict(max_file_size=MAX_UPLOAD, css=CSS, show_error=True, allowed_paths=[str(STORE.root)])
