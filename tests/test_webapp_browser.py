@@ -101,7 +101,11 @@ def test_viewer_end_to_end(page, app, tmp_path):
     wait_caption(page, "DOE JANE")
 
     # The SM panel appears for the whole volume by default.
-    page.wait_for_selector("#slam-sm img")
+    sm_missing = h.module_missing("slam.sm", "SM")
+    if sm_missing:
+        page.wait_for_selector("#slam-sm-unavailable")
+    else:
+        page.wait_for_selector("#slam-sm img")
 
     # Detection: real boxes when the detector is available, else a clear message (no fake result).
     page.click("#slam-detect")
@@ -119,18 +123,20 @@ def test_viewer_end_to_end(page, app, tmp_path):
         assert box_pixels.sum() > 20, "no box colour on the slice"
     page.screenshot(path=str(ARTIFACTS / "02_detect.png"), full_page=True)
 
-    # Download the SM as PNG: native resolution, display orientation.
-    page.click("#slam-export-sm-png")
-    link = page.locator("#slam-download a[download], #slam-download a.download-link").first
-    link.wait_for()
-    page.wait_for_function("() => (document.querySelector('#slam-download td.filename') || {}).innerText"
-                           "?.includes('slam_sm')")
-    with page.expect_download() as download_info:
-        link.click()
-    target = tmp_path / "sm.png"
-    download_info.value.save_as(target)
-    sm = cv2.imread(str(target), cv2.IMREAD_UNCHANGED)
-    assert sm is not None and sm.shape[:2] == (256, 200)
+    # Download the SM as PNG (native resolution) and the current view (display size).
+    exports = [("#slam-export-view", "slam_view", None)]
+    if not sm_missing:
+        exports.append(("#slam-export-sm-png", "slam_sm", (256, 200)))
+    for button, stem, shape in exports:
+        page.click(button)
+        page.wait_for_function("s => (document.querySelector('#slam-download td.filename') || {}).innerText"
+                               "?.includes(s)", arg=stem)
+        with page.expect_download() as download_info:
+            page.locator("#slam-download a.download-link").first.click()
+        target = tmp_path / f"{stem}.png"
+        download_info.value.save_as(target)
+        image = cv2.imread(str(target), cv2.IMREAD_UNCHANGED)
+        assert image is not None and (shape is None or image.shape[:2] == shape)
 
     # A bad upload gives a one-line error and the app stays usable.
     junk = tmp_path / "junk.dcm"
