@@ -37,8 +37,15 @@ def app(tmp_path_factory):
                 patient_id="P0002", laterality="R")
     env = {"SLAM_EXAMPLES_DIR": str(examples), "GRADIO_TEMP_DIR": str(base / "gradio"),
            "SLAM_APP_LOG": str(base / "app.log")}
+    if h.find_weights(ROOT) is None and not h.module_missing("slam.model", "model"):
+        # No bundled weights yet: a small, untrained model still runs the real detection path.
+        from slam.model import ModelConfig, build_model, save_model
+
+        config = ModelConfig(backbone="resnet18", num_slices=8, input_size=(96, 96), fpn_channels=64)
+        env["SLAM_WEIGHTS"] = str(save_model(build_model(config), base / "tiny.safetensors"))
     server = AppServer(env)
-    yield server, base
+    weights = env.get("SLAM_WEIGHTS") or os.environ.get("SLAM_WEIGHTS") or h.find_weights(ROOT)
+    yield server, base, weights
     server.stop()
 
 
@@ -75,7 +82,7 @@ def toast(page, text: str) -> None:
 
 
 def test_viewer_end_to_end(page, app, tmp_path):
-    server, _ = app
+    server, _, weights = app
     # Load an example: the middle slice, patient data, view.
     page.click("#slam-load-example")
     wait_caption(page, "Slice 11 / 20")
@@ -109,7 +116,7 @@ def test_viewer_end_to_end(page, app, tmp_path):
 
     # Detection: real boxes when the detector is available, else a clear message (no fake result).
     page.click("#slam-detect")
-    reason = h.detector_unavailable(h.find_weights(ROOT) if not os.environ.get("SLAM_WEIGHTS") else None)
+    reason = h.detector_unavailable(Path(weights) if weights else None)
     if reason:
         toast(page, "Detection is not available")
     else:
@@ -121,7 +128,40 @@ def test_viewer_end_to_end(page, app, tmp_path):
         rgb = cv2.cvtColor(cv2.imdecode(np.frombuffer(shot, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
         box_pixels = (rgb[..., 0] > 200) & (rgb[..., 2] < 80) & (rgb[..., 0].astype(int) - rgb[..., 1] > 60)
         assert box_pixels.sum() > 20, "no box colour on the slice"
+        # A findings row and a chart bar both jump to their slice.
+        page.click("#slam-viewer")  # keys go to the viewer, not the threshold box
+        page.keyboard.press("End")
+        wait_caption(page, "Slice 20 / 20")
+        jump = page.inner_text("#slam-findings [data-testid='cell-0-3']").strip()
+        page.click("#slam-findings [data-testid='cell-0-1']")
+        wait_caption(page, f"Slice {jump} / 20")
+        page.locator("#slam-attention .bars path").nth(9).click(force=True)
+        wait_caption(page, "Slice 10 / 20")
     page.screenshot(path=str(ARTIFACTS / "02_detect.png"), full_page=True)
+
+    # Cine: play advances the slices by itself; pause stops it.
+    page.click("#slam-play")
+    start = caption(page)
+    page.wait_for_function("s => document.querySelector('#slam-viewer .slam-cap').innerText !== s", arg=start)
+    page.click("#slam-play")
+
+    # Zoom through the number box; the caption says so.
+    page.click("#slam-viewer")
+    page.get_by_text("Zoom and pan").click()
+    page.fill("#slam-zoom input[type=number]", "2")
+    page.keyboard.press("Enter")
+    wait_caption(page, "zoom 2×")
+
+    # Preprocess (progress bar), the view switches to the preprocessed slices, and back.
+    if not h.module_missing("slam.preprocess", "x"):
+        page.click("#slam-preprocess")
+        wait_caption(page, "preprocessed")
+        page.get_by_label("Original").check()
+        page.wait_for_function("() => !document.querySelector('#slam-viewer .slam-cap').innerText.includes('preprocessed')")
+    if not sm_missing:  # an SM control recomputes the panel
+        before = page.get_attribute("#slam-sm img", "src")
+        page.get_by_label("mean").check()
+        page.wait_for_function("s => document.querySelector('#slam-sm img').getAttribute('src') !== s", arg=before)
 
     # Download the SM as PNG (native resolution) and the current view (display size).
     exports = [("#slam-export-view", "slam_view", None)]
@@ -143,7 +183,10 @@ def test_viewer_end_to_end(page, app, tmp_path):
     junk.write_bytes(b"this is not DICOM" * 20)
     page.set_input_files("#slam-upload input[type=file]", str(junk))
     toast(page, "junk.dcm")
+    page.click("#slam-viewer")
+    page.keyboard.press("Home")
+    wait_caption(page, "Slice 1 / 20")
     page.click("#slam-next")
-    wait_caption(page, "Slice 5 / 20")
+    wait_caption(page, "Slice 2 / 20")
     page.screenshot(path=str(ARTIFACTS / "03_after_error.png"))
     assert server.process.poll() is None

@@ -42,7 +42,7 @@ except ImportError:  # CPU Space, local run
 
 CSS = """
 #slam-viewer { background: #000; border-radius: 6px; min-height: 320px; position: relative; user-select: none; }
-#slam-viewer .slam-img { display: block; max-width: 100%; max-height: 80vh; width: auto; height: auto; margin: 0 auto; cursor: crosshair; }
+#slam-viewer .slam-img { display: block; width: 100%; height: auto; cursor: crosshair; }
 #slam-viewer .slam-cap { position: absolute; top: 0; left: 0; right: 0; padding: 4px 8px; color: #ffd43b;
   font: 13px/1.3 monospace; background: rgba(0,0,0,.55); pointer-events: none; }
 #slam-viewer .slam-empty { color: #adb5bd; padding: 120px 20px; text-align: center; }
