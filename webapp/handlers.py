@@ -393,10 +393,9 @@ def find_weights(repo_root: Path) -> Path | None:
 
 def detector_unavailable(weights: Path | None) -> str | None:
     """Why detection cannot run here (a one-line message), or None when it can."""
-    try:
-        import slam.inference  # noqa: F401
-    except ImportError:
-        return "Detection is not available in this build: the detector module (slam.inference) is missing."
+    missing = module_missing("slam.inference", "Detection")  # found, not imported: torch loads on first use
+    if missing:
+        return missing
     if weights is None or not weights.is_file():
         return "Detection is not available: no model weights found (slam/weights/*.safetensors or $SLAM_WEIGHTS)."
     return None
