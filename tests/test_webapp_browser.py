@@ -104,8 +104,11 @@ def test_viewer_end_to_end(page, app, tmp_path):
     page.click("#slam-deid input")
     wait_caption(page, "patient hidden")
     assert "DOE" not in caption(page) and "DOE" not in page.inner_text("#slam-info")
+    page.click("#slam-load-example")  # a new load keeps patient data hidden
+    wait_caption(page, "Slice 11 / 20 · LCC · patient hidden")
     page.click("#slam-deid input")
     wait_caption(page, "DOE JANE")
+    assert page.inner_text("#slam-card-disclaimer").strip()
 
     # The SM panel appears for the whole volume by default.
     sm_missing = h.module_missing("slam.sm", "SM")

@@ -33,8 +33,8 @@ def run_session(url: str, path, depth: int, patient_id: str) -> list[str]:
 
     client = Client(url, verbose=False)
     try:
-        loaded = client.predict([handle_file(str(path))], api_name="/open_files")
-        seen = [loaded[0], loaded[12]]  # status line and the first view
+        loaded = client.predict([handle_file(str(path))], False, api_name="/open_files")
+        seen = [loaded[0], loaded[11]]  # status line and the first view
         for k in range(1, depth + 1, 2):
             seen.append(client.predict(*view_args(k), api_name="/show_slice"))
         seen.append(client.predict(*view_args(depth), api_name="/next_slice")[1])  # clamps at the last slice

@@ -183,3 +183,10 @@ def test_view_max_size_is_display_size(store, tmp_path):
     h.open_study(session, big, "big")
     image, view, _ = h.render_view(session, params(session))
     assert max(image.shape) <= max(h.DISPLAY_MAX) and view == make_view(1300, 1000, max_size=h.DISPLAY_MAX)
+
+
+def test_model_card_disclaimer():
+    card = "# Model\nSmall model.\n\n## Disclaimer\nTrained on phantoms only.\nNot for clinical use.\n\n## Data\nx"
+    assert h.card_disclaimer(card) == "Trained on phantoms only.\nNot for clinical use."
+    assert h.card_disclaimer("# Model\nno such section") == h.DISCLAIMER
+    assert h.model_card(None) == ""

@@ -409,6 +409,22 @@ def model_card(weights: Path | None) -> str:
     return card.read_text(encoding="utf-8") if card.is_file() else ""
 
 
+def card_disclaimer(card: str) -> str:
+    """The model card's disclaimer: the section under a heading that names it, else the app's own."""
+    lines = card.splitlines()
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith("#") and "disclaimer" in line.lower():
+            body = []
+            for following in lines[i + 1:]:
+                if following.lstrip().startswith("#"):
+                    break
+                body.append(following)
+            text = "\n".join(body).strip()
+            if text:
+                return text
+    return DISCLAIMER
+
+
 def load_detector(weights: Path):
     """The model for ``weights``, loaded once per process (thread-safe)."""
     from slam.model import load_model

@@ -219,6 +219,7 @@ def build_demo() -> gr.Blocks:
         with gr.Row(equal_height=False):
             with gr.Column(scale=2):
                 verdict = gr.Markdown("", elem_id="slam-verdict")
+                gr.Markdown(f"_{h.card_disclaimer(h.model_card(weights))}_", elem_id="slam-card-disclaimer")
                 findings = gr.Dataframe(headers=h.FINDINGS_HEADERS, value=[], label="Findings (click a row to jump)",
                                         interactive=False, elem_id="slam-findings", wrap=True)
             with gr.Column(scale=3):
@@ -243,31 +244,32 @@ def build_demo() -> gr.Blocks:
 
         # ------------------------------------------------------------ handlers
 
-        def loaded_outputs(session: Session, message: str):
+        def loaded_outputs(session: Session, message: str, hide: bool):
             study = session.study
             presets = h.window_presets(session, h.ORIGINAL)
             c, w = presets["DICOM"]
             lo, hi = h.window_limits(session, h.ORIGINAL)
             mid = study.depth // 2 + 1
-            params = h.ViewParams(slice=mid - 1, center=c, width=w)
+            params = h.ViewParams(slice=mid - 1, center=c, width=w, deidentify=bool(hide))
             return (
                 message,
-                h.study_info(session, False),
+                h.study_info(session, bool(hide)),
                 gr.Slider(minimum=1, maximum=study.depth, value=mid),
                 gr.Slider(minimum=lo, maximum=hi, value=c),
                 gr.Slider(minimum=1, maximum=max(hi - lo, 2), value=w),
-                "DICOM", h.ORIGINAL, False, 1, 0.5, 0.5, False,
+                "DICOM", h.ORIGINAL, False, 1, 0.5, 0.5,
                 h.view_html(session, params),
                 gr.Slider(minimum=1, maximum=study.depth, value=(study.depth + 1) // 2),
                 gr.Slider(minimum=1, maximum=study.depth, value=study.depth),
                 "", [], None, None,
             )
 
-        load_outputs = [status, info, slider, center, width, preset, source, invert, zoom, pan_x, pan_y, deid, viewer,
+        # De-identify is an input, not reset by a load: a user who hides patient data keeps it hidden.
+        load_outputs = [status, info, slider, center, width, preset, source, invert, zoom, pan_x, pan_y, viewer,
                         sm_center, sm_size, verdict, findings, chart, downloads]
 
         @friendly
-        def on_upload(request: gr.Request, paths):
+        def on_upload(request: gr.Request, paths, hide):
             session = session_of(request)
             STORE.make_room(session.key)
             try:
@@ -275,16 +277,16 @@ def build_demo() -> gr.Blocks:
             finally:
                 for path in paths or []:  # the upload is not needed once loaded (nor kept on failure)
                     Path(path).unlink(missing_ok=True)
-            return loaded_outputs(session, message)
+            return loaded_outputs(session, message, hide)
 
         @friendly
-        def on_example(request: gr.Request, name):
+        def on_example(request: gr.Request, name, hide):
             found = h.list_examples(examples_dir())
             if name not in found:
                 raise SlamError(f"unknown example {name!r}; choose one of: {', '.join(found) or 'none bundled'}")
             session = session_of(request)
             STORE.make_room(session.key)
-            return loaded_outputs(session, h.open_study(session, found[name], f"example {name}"))
+            return loaded_outputs(session, h.open_study(session, found[name], f"example {name}"), hide)
 
         @friendly
         def show(request: gr.Request, *values):
@@ -429,9 +431,9 @@ def build_demo() -> gr.Blocks:
         # ------------------------------------------------------------ wiring
 
         sm_event = dict(fn=on_sm, inputs=[source, overlay, threshold, *sm_inputs], outputs=sm_image, **SM)
-        files.upload(on_upload, files, load_outputs, api_name="open_files", **LOAD).success(
+        files.upload(on_upload, [files, deid], load_outputs, api_name="open_files", **LOAD).success(
             api_name=False, **sm_event)
-        load_example.click(on_example, example, load_outputs, api_name="load_example", **LOAD).success(
+        load_example.click(on_example, [example, deid], load_outputs, api_name="load_example", **LOAD).success(
             api_name=False, **sm_event)
         slider.input(show, view_inputs, viewer, api_name="show_slice", **VIEW)
         for control in (center, width, invert, zoom, pan_x, pan_y):
