@@ -7,6 +7,7 @@ Screenshots go to tests/artifacts/.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import cv2
@@ -193,3 +194,13 @@ def test_viewer_end_to_end(page, app, tmp_path):
     wait_caption(page, "Slice 2 / 20")
     page.screenshot(path=str(ARTIFACTS / "03_after_error.png"))
     assert server.process.poll() is None
+    assert "1GB" in page.inner_text("#slam-upload-cap")
+
+    # Closing the tab ends the session: its folder (rendered slices, exports) is deleted.
+    sessions = app[1] / "gradio" / "slam-sessions"
+    assert any(sessions.iterdir())
+    page.context.close()
+    deadline = time.monotonic() + 30
+    while any(sessions.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not any(sessions.iterdir()), "the session folder outlived the tab"

@@ -454,9 +454,9 @@ def build_demo() -> gr.Blocks:
         preprocess.click(on_preprocess, None, [status, source], api_name="preprocess", **PREPROCESS).success(
             on_source, view_inputs, [source, center, width, preset, viewer], api_name=False, **VIEW).success(
             api_name=False, **sm_event)
-        for control in (sm_center, sm_size, sm_threshold, sm_window, sm_level):
-            control.release(api_name=False, **sm_event)
-        for control in (sm_mode, sm_weighting, sm_clahe):
+        # The SM follows its controls while they move (a full-size SM takes about 0.1-0.5 s; pending
+        # updates collapse to the latest).
+        for control in (sm_center, sm_size, sm_threshold, sm_window, sm_level, sm_mode, sm_weighting, sm_clahe):
             control.input(api_name=False, **sm_event)
         detect.click(on_detect, None, [status, slider], api_name="detect", **DETECT).success(
             after_findings, view_inputs, [viewer, verdict, findings, chart, sm_image], api_name=False, **VIEW)
