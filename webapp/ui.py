@@ -475,4 +475,7 @@ def build_demo() -> gr.Blocks:
 def launch_kwargs() -> dict:
     """Host and port come from GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (Gradio reads them itself)."""
     # Rendered slices are served straight from the session folders (random, per-session names).
-    return dict(max_file_size=MAX_UPLOAD, css=CSS, show_error=True, allowed_paths=[str(STORE.root)])
+    # run_history=False: Gradio would otherwise save every call (patient data included) in the browser,
+    # and the page gets slower with each saved slice change.
+    return dict(max_file_size=MAX_UPLOAD, css=CSS, show_error=True, allowed_paths=[str(STORE.root)],
+                run_history=False, footer_links=["api", "gradio", "settings"])
