@@ -190,3 +190,16 @@ def test_model_card_disclaimer():
     assert h.card_disclaimer(card) == "Trained on phantoms only.\nNot for clinical use."
     assert h.card_disclaimer("# Model\nno such section") == h.DISCLAIMER
     assert h.model_card(None) == ""
+
+
+def test_open_series_files_and_npz(store, tmp_path):
+    from slam.io import write_series_dicom
+    from tests.webapp_support import breast_volume
+
+    volume = breast_volume(10, 64, 48, seed=7)
+    files = write_series_dicom(tmp_path / "series", volume, laterality="L", view="MLO")
+    session = store.get("s")
+    assert "10 slices of 64 × 48" in h.open_study(session, [str(p) for p in files], "upload")
+    np.testing.assert_array_equal(session.study.pixels, volume)
+    np.savez(tmp_path / "v.npz", volume=volume[:, :, :40])
+    assert "10 slices of 64 × 40" in h.open_study(session, [str(tmp_path / "v.npz")], "upload")
