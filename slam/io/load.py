@@ -1,0 +1,189 @@
+"""``load_study``: one entry point for every accepted input, with safe zip handling."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+
+from slam.display import robust_window
+from slam.errors import SlamError
+from slam.io.dicom_read import edge_laterality, load_multiframe, load_series, read_header
+from slam.io.limits import LoadLimits
+from slam.io.study import LATERALITIES, VIEWS, Study
+
+ACCEPTED = "a multi-frame DICOM, single-frame DICOM files of one series, a .zip of either, or a .npy/.npz volume"
+_NUMPY_MAGIC = b"\x93NUMPY"
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_CHUNK = 1 << 20
+
+
+def load_study(source: str | os.PathLike | Sequence[str | os.PathLike], limits: LoadLimits = LoadLimits()) -> Study:
+    """Load one DBT view from a file, a directory, a list of files, a zip, or a numpy volume.
+
+    Args:
+        source: a multi-frame DICOM; a directory or list of single-frame DICOM files of one series
+            (or holding exactly one multi-frame DICOM); a ``.zip`` of either; a ``.npy``/``.npz`` (D, H, W).
+        limits: caps checked before decoding (decompression-bomb guard) and on zip members.
+
+    Returns:
+        The :class:`Study`, pixels (D, H, W) in the stored dtype.
+
+    Raises:
+        SlamError: any bad input, with a one-line message; nothing is half-loaded.
+    """
+    paths = [Path(source)] if isinstance(source, (str, os.PathLike)) else [Path(p) for p in source]
+    if not paths:
+        raise SlamError(f"no input files; accepted: {ACCEPTED}")
+    for path in paths:
+        if not path.exists():
+            raise SlamError(f"{path.name}: no such file or directory")
+    if len(paths) == 1 and paths[0].is_dir():
+        paths = sorted(p for p in paths[0].rglob("*") if p.is_file() and not _is_hidden(p))
+        if not paths:
+            raise SlamError(f"the directory is empty; accepted: {ACCEPTED}")
+    if len(paths) == 1:
+        return _load_file(paths[0], limits)
+    return _load_dicom_files(paths, limits)
+
+
+def _is_hidden(path: Path) -> bool:
+    return path.name.startswith(".") or "__MACOSX" in path.parts
+
+
+def _magic(path: Path) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(8)
+
+
+def _load_file(path: Path, limits: LoadLimits) -> Study:
+    head = _magic(path)
+    if head.startswith(_NUMPY_MAGIC):
+        return _load_numpy(path, limits)
+    if head[:4] in _ZIP_MAGIC:
+        if path.suffix.lower() == ".npz":
+            return _load_numpy(path, limits)
+        return _load_zip(path, limits)
+    return load_multiframe(path, limits)
+
+
+def _load_dicom_files(paths: Sequence[Path], limits: LoadLimits) -> Study:
+    headers, dicom_paths, skipped = [], [], []
+    for path in paths:
+        try:
+            headers.append(read_header(path))
+            dicom_paths.append(path)
+        except SlamError:
+            skipped.append(path.name)
+    if not dicom_paths:
+        raise SlamError(f"none of the {len(paths)} files is a DICOM image; accepted: {ACCEPTED}")
+    multi = [i for i, h in enumerate(headers) if int(h.get("NumberOfFrames", 1) or 1) > 1]
+    if len(multi) == 1 and len(dicom_paths) == 1:
+        return load_multiframe(dicom_paths[0], limits, headers[0])
+    if len(multi) > 1:
+        raise SlamError(f"{len(multi)} multi-frame images found; accepted: one view (one multi-frame file) at a time")
+    return load_series(dicom_paths, limits, headers)
+
+
+def _safe_member_path(name: str) -> PurePosixPath:
+    member = PurePosixPath(name.replace("\\", "/"))
+    if member.is_absolute() or ".." in member.parts or (member.parts and ":" in member.parts[0]):
+        raise SlamError(f"unsafe path in zip: {name!r}; accepted: zips with relative paths only")
+    return member
+
+
+def _load_zip(path: Path, limits: LoadLimits) -> Study:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise SlamError(f"{path.name}: not a readable zip ({exc}); accepted: {ACCEPTED}") from None
+    with archive, tempfile.TemporaryDirectory(prefix="slam-zip-") as tmp:
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        members = [m for m in members if not _is_hidden(Path(_safe_member_path(m.filename)))]
+        if not members:
+            raise SlamError(f"{path.name}: the zip holds no files; accepted: {ACCEPTED}")
+        if len(members) > limits.max_zip_members:
+            raise SlamError(f"{path.name}: {len(members)} files in the zip exceed the limit of {limits.max_zip_members}")
+        declared = sum(m.file_size for m in members)
+        if declared > limits.max_zip_bytes:
+            raise SlamError(f"{path.name}: {declared / 1024**3:.1f} GiB uncompressed exceeds the "
+                            f"{limits.max_zip_bytes / 1024**3:.1f} GiB limit")
+        extracted, written = [], 0
+        for index, member in enumerate(members):
+            if member.flag_bits & 0x1:
+                raise SlamError(f"{path.name}: encrypted zip members are not supported; accepted: plain zips")
+            # Flat, numbered names: nothing from the archive decides where files land.
+            target = Path(tmp) / f"{index:05d}{Path(member.filename).suffix[:8]}"
+            try:
+                with archive.open(member) as src, open(target, "wb") as dst:
+                    while chunk := src.read(_CHUNK):
+                        written += len(chunk)
+                        # Sizes in the zip directory can lie; count what really comes out.
+                        if written > limits.max_zip_bytes:
+                            raise SlamError(f"{path.name}: uncompressed data exceeds the "
+                                            f"{limits.max_zip_bytes / 1024**3:.1f} GiB limit")
+                        dst.write(chunk)
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
+                raise SlamError(f"{path.name}: corrupt zip member {member.filename!r} ({exc})") from None
+            extracted.append(target)
+        if all(m.filename.lower().endswith(".npy") for m in members) and len(members) == 1:
+            return _load_numpy(extracted[0], limits)
+        study = _load_dicom_files(extracted, limits) if len(extracted) > 1 else _load_file(extracted[0], limits)
+        study.source_format = f"zip: {study.source_format}"
+        return study
+
+
+def _load_numpy(path: Path, limits: LoadLimits) -> Study:
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise SlamError(f"{path.name}: not a readable .npy/.npz ({exc}); accepted: {ACCEPTED}") from None
+    extras: dict[str, np.ndarray] = {}
+    if isinstance(loaded, np.lib.npyio.NpzFile):
+        with loaded:
+            keys = list(loaded.keys())
+            key = next((k for k in ("volume", "pixels") if k in keys), keys[0] if len(keys) == 1 else None)
+            if key is None:
+                raise SlamError(f"{path.name}: .npz holds {keys}; accepted: one array, or one named 'volume'")
+            try:
+                volume = loaded[key]
+                extras = {k: loaded[k] for k in keys if k != key}
+            except ValueError as exc:
+                raise SlamError(f"{path.name}: cannot read array ({exc}); object arrays are refused") from None
+    else:
+        volume = loaded
+    if volume.ndim != 3:
+        if volume.ndim == 2:
+            raise SlamError(f"{path.name}: not a tomosynthesis stack: 1 frame (2D array); accepted: (D, H, W)")
+        raise SlamError(f"{path.name}: array of shape {volume.shape}; accepted: a (D, H, W) volume")
+    if volume.dtype.kind not in "uif" or volume.dtype.itemsize > 4 and volume.dtype.kind == "f":
+        raise SlamError(f"{path.name}: dtype {volume.dtype}; accepted: integer or float32 volumes")
+    depth, rows, cols = volume.shape
+    if depth < limits.min_slices:
+        raise SlamError(f"{path.name}: only {depth} slices; a DBT stack needs at least {limits.min_slices}")
+    if depth > limits.max_slices or rows > limits.max_rows or cols > limits.max_columns:
+        raise SlamError(f"{path.name}: shape {volume.shape} exceeds the limits ({limits.max_slices} slices, "
+                        f"{limits.max_rows} x {limits.max_columns})")
+    laterality = str(extras.get("laterality", "")).upper()
+    view = str(extras.get("view", "")).upper()
+    spacing = extras.get("pixel_spacing")
+    image_side = edge_laterality(volume[depth // 2], invert=False)
+    center, width = robust_window(volume)
+    return Study(
+        pixels=np.ascontiguousarray(volume),
+        window_center=center,
+        window_width=width,
+        laterality=laterality if laterality in LATERALITIES else image_side,
+        laterality_source="tag" if laterality in LATERALITIES else "image",
+        view=view if view in VIEWS else "",
+        flip_rows=laterality in LATERALITIES and laterality != image_side,
+        flip_cols=laterality in LATERALITIES and laterality != image_side,
+        pixel_spacing=(float(spacing[0]), float(spacing[1])) if spacing is not None and np.size(spacing) == 2 else None,
+        bits_stored=volume.dtype.itemsize * 8,
+        source_format="npz" if path.suffix.lower() == ".npz" else "npy",
+    )
