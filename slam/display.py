@@ -41,20 +41,21 @@ def robust_window(
 ) -> tuple[float, float]:
     """A display window (center, width) in modality units from robust percentiles of the tissue.
 
-    Uses a strided subsample (at most ~2 M values) so it costs milliseconds on a full study. The
-    most frequent extreme value (air / collimated background) is excluded when it covers over 10 %
-    of the sample, so the window spans the breast rather than the empty field.
+    Uses a strided subsample (at most ~2 M values) so it costs milliseconds on a full study. Air (values
+    within 5 % of the range from the darkest, or for MONOCHROME1 the brightest, stored value) is left
+    out when it covers 10-95 % of the sample, so the window spans the breast, not the empty field.
 
     Args:
         volume: (D, H, W) or (H, W) stored values.
     """
     step = max(1, int(np.ceil((volume.size / 2_000_000) ** 0.5)))
-    sample = volume[..., ::step, ::step].reshape(-1) if volume.ndim >= 2 else volume.reshape(-1)
-    sample = sample.astype(np.float32)
-    for extreme in (sample.min(), sample.max()):
-        keep = sample != extreme
-        if 0.1 < 1.0 - keep.mean() < 1.0:
-            sample = sample[keep]
+    sample = volume[..., ::step, ::step].reshape(-1).astype(np.float32)
+    lowest, highest = np.percentile(sample, (0, 100))
+    margin = 0.05 * (highest - lowest)
+    for air in (sample <= lowest + margin, sample >= highest - margin):
+        if 0.1 <= air.mean() <= 0.95:
+            sample = sample[~air]
+            break
     low, high = np.percentile(sample, percentiles)
     low, high = low * slope + intercept, high * slope + intercept
     if slope < 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -40,11 +41,15 @@ def is_dicom(path: Path) -> bool:
 def read_header(path: Path) -> Dataset:
     """The dataset without pixel data values (they stay on disk until decoded)."""
     try:
-        # defer_size keeps large values (pixel data) unread; force=False refuses non-DICOM files.
-        ds = pydicom.dcmread(path, defer_size=4096, force=not is_dicom(path))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            # defer_size keeps large values (pixel data) unread; force=False refuses non-DICOM files.
+            ds = pydicom.dcmread(path, defer_size=4096, force=not is_dicom(path))
     except (InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError) as exc:
         raise SlamError(f"{path.name}: not a readable DICOM file ({type(exc).__name__}); "
                         "accepted: DICOM (.dcm), a .zip of DICOM files, or a .npy/.npz volume") from None
+    if any("End of file reached" in str(w.message) for w in caught):
+        raise SlamError(f"{path.name}: truncated or corrupt pixel data (the file ends early)")
     if "Rows" not in ds or "Columns" not in ds:
         if ds.get("SOPClassUID", "") == _DICOMDIR_SOP or "SOPClassUID" in ds:
             raise SlamError(f"{path.name}: DICOM file without pixel data (no image); "
