@@ -113,3 +113,11 @@ def test_froc_plots(tmp_path):
     assert len(fig.data) == 2
     assert np.all(np.diff(result.curve_all.fps_per_volume) >= 0)
     assert math.isclose(result.to_dict()["mean_sensitivity_positive"], result.mean_sensitivity_positive)
+
+
+def test_ground_truth_as_predictions_is_perfect():
+    boxes = [gt(100, 100, 50, 50, 20), gt(900, 400, 80, 60, 33), gt(10, 10, 30, 30, 5, uid="S2")]
+    preds = [Prediction(b.patient_id, b.study_uid, b.view, b.x, b.width, b.y, b.height, b.slice, 1, 0.9) for b in boxes]
+    result = evaluate(preds, boxes, [label("S1"), label("S2"), label("S3")])
+    assert result.sensitivity_at_2_fps_all == 1.0 and result.mean_sensitivity_positive == 1.0
+    assert result.curve_all.fps_per_volume.max() == 0.0
