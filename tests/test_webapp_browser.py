@@ -38,7 +38,7 @@ def app(tmp_path_factory):
                 patient_id="P0002", laterality="R")
     env = {"SLAM_EXAMPLES_DIR": str(examples), "GRADIO_TEMP_DIR": str(base / "gradio"),
            "SLAM_APP_LOG": str(base / "app.log")}
-    if h.find_weights(ROOT) is None and not h.module_missing("slam.model", "model"):
+    if h.find_weights(ROOT) is None:
         # No bundled weights yet: a small, untrained model still runs the real detection path.
         from slam.model import ModelConfig, build_model, save_model
 
@@ -83,7 +83,7 @@ def toast(page, text: str) -> None:
 
 
 def test_viewer_end_to_end(page, app, tmp_path):
-    server, _, weights = app
+    server, _, _ = app
     # Load an example: the middle slice, patient data, view.
     page.click("#slam-load-example")
     wait_caption(page, "Slice 11 / 20")
@@ -112,35 +112,27 @@ def test_viewer_end_to_end(page, app, tmp_path):
     assert page.inner_text("#slam-card-disclaimer").strip()
 
     # The SM panel appears for the whole volume by default.
-    sm_missing = h.module_missing("slam.sm", "SM")
-    if sm_missing:
-        page.wait_for_selector("#slam-sm-unavailable")
-    else:
-        page.wait_for_selector("#slam-sm img")
+    page.wait_for_selector("#slam-sm img")
 
-    # Detection: real boxes when the detector is available, else a clear message (no fake result).
+    # Detection: real boxes drawn on the slice (bundled weights, else a small untrained model).
     page.click("#slam-detect")
-    reason = h.detector_unavailable(Path(weights) if weights else None)
-    if reason:
-        toast(page, "Detection is not available")
-    else:
-        page.wait_for_selector("#slam-verdict h3")
-        page.fill("#slam-threshold input[type=number]", "0")
-        page.keyboard.press("Enter")
-        page.wait_for_selector("#slam-viewer img[data-boxes]:not([data-boxes='0'])")
-        shot = page.locator("#slam-viewer img").screenshot()
-        rgb = cv2.cvtColor(cv2.imdecode(np.frombuffer(shot, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
-        box_pixels = (rgb[..., 0] > 200) & (rgb[..., 2] < 80) & (rgb[..., 0].astype(int) - rgb[..., 1] > 60)
-        assert box_pixels.sum() > 20, "no box colour on the slice"
-        # A findings row and a chart bar both jump to their slice.
-        page.click("#slam-viewer")  # keys go to the viewer, not the threshold box
-        page.keyboard.press("End")
-        wait_caption(page, "Slice 20 / 20")
-        jump = page.inner_text("#slam-findings [data-testid='cell-0-3']").strip()
-        page.click("#slam-findings [data-testid='cell-0-1']")
-        wait_caption(page, f"Slice {jump} / 20")
-        page.locator("#slam-attention .bars path").nth(9).click(force=True)
-        wait_caption(page, "Slice 10 / 20")
+    page.wait_for_selector("#slam-verdict h3")
+    page.fill("#slam-threshold input[type=number]", "0")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#slam-viewer img[data-boxes]:not([data-boxes='0'])")
+    shot = page.locator("#slam-viewer img").screenshot()
+    rgb = cv2.cvtColor(cv2.imdecode(np.frombuffer(shot, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    box_pixels = (rgb[..., 0] > 200) & (rgb[..., 2] < 80) & (rgb[..., 0].astype(int) - rgb[..., 1] > 60)
+    assert box_pixels.sum() > 20, "no box colour on the slice"
+    # A findings row and a chart bar both jump to their slice.
+    page.click("#slam-viewer")  # keys go to the viewer, not the threshold box
+    page.keyboard.press("End")
+    wait_caption(page, "Slice 20 / 20")
+    jump = page.inner_text("#slam-findings [data-testid='cell-0-3']").strip()
+    page.click("#slam-findings [data-testid='cell-0-1']")
+    wait_caption(page, f"Slice {jump} / 20")
+    page.locator("#slam-attention .bars path").nth(9).click(force=True)
+    wait_caption(page, "Slice 10 / 20")
     page.screenshot(path=str(ARTIFACTS / "02_detect.png"), full_page=True)
 
     # Cine: play advances the slices by itself; pause stops it.
@@ -157,20 +149,16 @@ def test_viewer_end_to_end(page, app, tmp_path):
     wait_caption(page, "zoom 2×")
 
     # Preprocess (progress bar), the view switches to the preprocessed slices, and back.
-    if not h.module_missing("slam.preprocess", "x"):
-        page.click("#slam-preprocess")
-        wait_caption(page, "preprocessed")
-        page.get_by_label("Original").check()
-        page.wait_for_function("() => !document.querySelector('#slam-viewer .slam-cap').innerText.includes('preprocessed')")
-    if not sm_missing:  # an SM control recomputes the panel
-        before = page.get_attribute("#slam-sm img", "src")
-        page.get_by_label("mean").check()
-        page.wait_for_function("s => document.querySelector('#slam-sm img').getAttribute('src') !== s", arg=before)
+    page.click("#slam-preprocess")
+    wait_caption(page, "preprocessed")
+    page.get_by_label("Original").check()
+    page.wait_for_function("() => !document.querySelector('#slam-viewer .slam-cap').innerText.includes('preprocessed')")
+    before = page.get_attribute("#slam-sm img", "src")  # an SM control recomputes the panel
+    page.get_by_label("mean").check()
+    page.wait_for_function("s => document.querySelector('#slam-sm img').getAttribute('src') !== s", arg=before)
 
     # Download the SM as PNG (native resolution) and the current view (display size).
-    exports = [("#slam-export-view", "slam_view", None)]
-    if not sm_missing:
-        exports.append(("#slam-export-sm-png", "slam_sm", (256, 200)))
+    exports = [("#slam-export-view", "slam_view", None), ("#slam-export-sm-png", "slam_sm", (256, 200))]
     for button, stem, shape in exports:
         page.click(button)
         page.wait_for_function("s => (document.querySelector('#slam-download td.filename') || {}).innerText"

@@ -301,23 +301,13 @@ def study_info(session: Session, deidentify: bool) -> str:
 # ---------------------------------------------------------------- preprocessing and SM
 
 
-def module_missing(name: str, what: str) -> str | None:
-    """A one-line message when the optional ``slam`` module ``name`` is not in this build, else None."""
-    import importlib.util
-
-    return None if importlib.util.find_spec(name) else f"{what} is not available in this build ({name} is missing)."
-
-
 def run_preprocess(session: Session, progress: Callable[[int, int], None] | None = None, workers: int = 2) -> str:
     """SPEC §3 preprocessing of every slice into ``session.preprocessed`` ((D, H, W) uint8)."""
     require_study(session)
-    reason = module_missing("slam.preprocess", "Preprocessing")
-    if reason:
-        raise SlamError(reason)
     from slam.preprocess import preprocess_volume
 
     study = session.study
-    result = preprocess_volume(study.pixels, workers=workers, progress=progress)
+    result = preprocess_volume(study.pixels, workers=workers, progress=progress, invert=study.invert)
     with session.lock:
         if session.study is study:  # a new study may have been opened meanwhile
             session.preprocessed = result
@@ -331,9 +321,6 @@ def compute_sm(session: Session, params: SMParams, source: str = ORIGINAL) -> np
     Stored in ``session.sm``; the 16-bit version is recomputed on export.
     """
     require_study(session)
-    reason = module_missing("slam.sm", "The synthetic mammogram")
-    if reason:
-        raise SlamError(reason)
     from slam.sm import synthetic_mammogram
 
     study = session.study
@@ -393,9 +380,6 @@ def find_weights(repo_root: Path) -> Path | None:
 
 def detector_unavailable(weights: Path | None) -> str | None:
     """Why detection cannot run here (a one-line message), or None when it can."""
-    missing = module_missing("slam.inference", "Detection")  # found, not imported: torch loads on first use
-    if missing:
-        return missing
     if weights is None or not weights.is_file():
         return "Detection is not available: no model weights found (slam/weights/*.safetensors or $SLAM_WEIGHTS)."
     return None

@@ -202,9 +202,6 @@ def build_demo() -> gr.Blocks:
             with gr.Column(scale=2, min_width=300):
                 sm_image = gr.Image(label="Synthetic mammogram", type="filepath", interactive=False,
                                     elem_id="slam-sm", buttons=["fullscreen"], height=520)
-                sm_missing = h.module_missing("slam.sm", "The synthetic mammogram")
-                if sm_missing:
-                    gr.Markdown(f"_{sm_missing}_", elem_id="slam-sm-unavailable")
                 with gr.Accordion("Synthetic mammogram settings", open=True):
                     sm_center = gr.Slider(1, 2, value=1, step=1, label="Slab centre (slice)", elem_id="slam-sm-center")
                     sm_size = gr.Slider(1, 2, value=2, step=1, label="Slab size (slices)", elem_id="slam-sm-size")
@@ -364,8 +361,8 @@ def build_demo() -> gr.Blocks:
         @friendly
         def on_sm(request: gr.Request, source_name, overlay_on, score, *sm_values):
             session = session_of(request)
-            if session.study is None or h.module_missing("slam.sm", "SM"):
-                return None  # the panel says why, once, instead of an error on every load
+            if session.study is None:
+                return None
             h.compute_sm(session, sm_params_of(*sm_values), source_name)
             return h.sm_panel(session, overlay_on, score)
 
