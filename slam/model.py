@@ -1,0 +1,339 @@
+"""The SLAM detector (SPEC §5) and the per-slice baseline, built from torchvision's classes.
+
+SLAM: every sampled slice goes through a CNN feature extractor (C3, C4, C5 at strides
+8, 16, 32); a slice-attention head turns each slice's pooled C5 into one logit; the
+softmax of the logits fuses each level into ONE map per volume; an FPN and a torchvision
+Faster R-CNN (RPN, multi-scale RoIAlign, RoI heads) then run once per volume.
+
+Baseline: the same feature extractor, FPN and Faster R-CNN heads run on every slice as a
+plain 2D torchvision detector (``slam.baseline`` merges its boxes across slices).
+
+Inputs are grayscale in [0, 1] float32; each slice is replicated to 3 channels and
+normalised with the ImageNet mean/std inside the backbone, so an ImageNet-initialised
+extractor sees what it expects. The model never resizes: ``slam.inference`` resizes the
+slices to ``input_size`` first. Weights are safetensors with a JSON config beside them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+import torchvision
+from torch import Tensor, nn
+from torchvision.models.detection import FasterRCNN
+from torchvision.models.detection.anchor_utils import AnchorGenerator
+from torchvision.models.detection.transform import GeneralizedRCNNTransform
+from torchvision.models.feature_extraction import create_feature_extractor
+from torchvision.ops import FeaturePyramidNetwork, MultiScaleRoIAlign
+
+from slam.errors import SlamError
+
+# Backbone name -> (torchvision constructor, feature nodes at strides 8/16/32, their channels).
+BACKBONES: dict[str, tuple[str, tuple[str, str, str], tuple[int, int, int]]] = {
+    "resnet18": ("resnet18", ("layer2", "layer3", "layer4"), (128, 256, 512)),
+    "resnet34": ("resnet34", ("layer2", "layer3", "layer4"), (128, 256, 512)),
+    "resnet50": ("resnet50", ("layer2", "layer3", "layer4"), (512, 1024, 2048)),
+    "mobilenet_v3_large": ("mobilenet_v3_large", ("features.6", "features.12", "features.16"), (40, 112, 960)),
+}
+KINDS = ("slam", "baseline")
+_IMAGENET_MEAN = (0.485, 0.456, 0.406)
+_IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything needed to rebuild a model; saved as JSON beside the weights.
+
+    ``kind`` "slam" (slice attention, one head per volume) or "baseline" (2D detector per
+    slice). ``input_size`` (height, width) in pixels of the resized slices. ``anchor_sizes``
+    one tuple per FPN level (C3, C4, C5) in input pixels; ``aspect_ratios`` are height/width.
+    """
+
+    kind: str = "slam"
+    backbone: str = "resnet50"
+    num_slices: int = 27
+    input_size: tuple[int, int] = (256, 256)
+    fpn_channels: int = 512
+    anchor_sizes: tuple[tuple[int, ...], ...] = ((8, 16, 256), (32, 48, 256), (64, 96, 256))
+    aspect_ratios: tuple[float, ...] = (0.5, 1.0, 1.5)
+    attention_hidden: int = 256
+    attention_dropout: float = 0.3
+    rpn_pre_nms_top_n_test: int = 1000
+    rpn_post_nms_top_n_test: int = 300
+    box_score_thresh: float = 0.01
+    box_nms_thresh: float = 0.5
+    detections_per_image: int = 100
+    sampling: str = "even"
+    extra: dict = field(default_factory=dict)  # free-form notes (training run, data), kept in the JSON
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise SlamError(f"model kind {self.kind!r} is unknown; accepted: {', '.join(KINDS)}")
+        if self.backbone not in BACKBONES:
+            raise SlamError(f"backbone {self.backbone!r} is unknown; accepted: {', '.join(BACKBONES)}")
+        if len(self.anchor_sizes) != 3 or len({len(s) for s in self.anchor_sizes}) != 1:
+            raise SlamError("anchor_sizes needs 3 tuples (one per FPN level C3, C4, C5) of equal length")
+        if self.num_slices < 1 or min(self.input_size) < 32:
+            raise SlamError("num_slices must be >= 1 and input_size at least 32 x 32 pixels")
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ModelConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise SlamError(f"model config has unknown keys {sorted(unknown)}; accepted: {sorted(known)}")
+        data = dict(data)
+        if "input_size" in data:
+            data["input_size"] = tuple(data["input_size"])
+        if "anchor_sizes" in data:
+            data["anchor_sizes"] = tuple(tuple(s) for s in data["anchor_sizes"])
+        if "aspect_ratios" in data:
+            data["aspect_ratios"] = tuple(data["aspect_ratios"])
+        return cls(**data)
+
+
+def _feature_body(backbone: str, imagenet_weights: str | Path | None) -> nn.Module:
+    """The torchvision classifier (``weights=None``) cut at C3, C4, C5 -> dict of (B, C, h, w)."""
+    ctor_name, nodes, _ = BACKBONES[backbone]
+    classifier = getattr(torchvision.models, ctor_name)(weights=None)
+    if imagenet_weights is not None:
+        path = Path(imagenet_weights)
+        if path.suffix != ".safetensors":
+            raise SlamError(f"ImageNet weights must be a .safetensors file (no pickle); got {path.name}")
+        from safetensors.torch import load_file
+
+        classifier.load_state_dict(load_file(str(path)))
+    return create_feature_extractor(classifier, {node: f"c{3 + i}" for i, node in enumerate(nodes)})
+
+
+class _SliceFeatures(nn.Module):
+    """Gray slices (M, 1, H, W) in [0, 1] -> ImageNet-normalised 3 channels -> C3..C5."""
+
+    def __init__(self, backbone: str, imagenet_weights: str | Path | None):
+        super().__init__()
+        self.body = _feature_body(backbone, imagenet_weights)
+        self.register_buffer("mean", torch.tensor(_IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(_IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+
+    def forward(self, x: Tensor) -> list[Tensor]:
+        x = (x - self.mean) / self.std  # broadcasting (M, 1) -> (M, 3) replicates the gray channel
+        feats = self.body(x)
+        return [feats["c3"], feats["c4"], feats["c5"]]
+
+
+class SliceAttention(nn.Module):
+    """C5 of every slice (B, N, C, h, w) -> one logit per slice (B, N) (SPEC §5)."""
+
+    def __init__(self, channels: int, hidden: int = 256, dropout: float = 0.3):
+        super().__init__()
+        self.mlp = nn.Sequential(
+            nn.LayerNorm(channels), nn.Linear(channels, hidden), nn.ReLU(inplace=True),
+            nn.Dropout(dropout), nn.Linear(hidden, 1),
+        )  # fmt: skip
+
+    def forward(self, c5: Tensor) -> Tensor:
+        return self.mlp(c5.mean(dim=(-2, -1))).squeeze(-1)
+
+
+class SliceAttentionBackbone(nn.Module):
+    """Volumes (B, N, H, W) in [0, 1] -> (fused FPN maps {"0": /8, "1": /16, "2": /32}, logits (B, N)).
+
+    Each FPN map is (B, fpn_channels, h, w): one map per volume, the softmax-weighted sum
+    over slices of the per-slice features at that level.
+    """
+
+    def __init__(self, config: ModelConfig, imagenet_weights: str | Path | None = None):
+        super().__init__()
+        channels = BACKBONES[config.backbone][2]
+        self.num_slices = config.num_slices
+        self.features = _SliceFeatures(config.backbone, imagenet_weights)
+        self.attention = SliceAttention(channels[2], config.attention_hidden, config.attention_dropout)
+        self.fpn = FeaturePyramidNetwork(list(channels), config.fpn_channels)
+        self.out_channels = config.fpn_channels
+
+    def slice_features(self, volumes: Tensor) -> tuple[list[Tensor], Tensor]:
+        """Per-slice C3..C5, each (B, N, C, h, w), and the slice logits (B, N)."""
+        b, n, h, w = volumes.shape
+        if n != self.num_slices:
+            raise SlamError(f"the model takes {self.num_slices} slices per volume; got {n}")
+        levels = [f.view(b, n, *f.shape[1:]) for f in self.features(volumes.reshape(b * n, 1, h, w))]
+        return levels, self.attention(levels[2])
+
+    def forward(self, volumes: Tensor) -> tuple[OrderedDict[str, Tensor], Tensor]:
+        levels, logits = self.slice_features(volumes)
+        weights = logits.softmax(dim=1)
+        fused = OrderedDict((str(k), torch.einsum("bn,bnchw->bchw", weights, f)) for k, f in enumerate(levels))
+        return self.fpn(fused), logits
+
+
+class PerSliceBackbone(nn.Module):
+    """Single slices (B, 1, H, W) in [0, 1] -> FPN maps {"0", "1", "2"}: the baseline's 2D backbone."""
+
+    def __init__(self, config: ModelConfig, imagenet_weights: str | Path | None = None):
+        super().__init__()
+        self.features = _SliceFeatures(config.backbone, imagenet_weights)
+        self.fpn = FeaturePyramidNetwork(list(BACKBONES[config.backbone][2]), config.fpn_channels)
+        self.out_channels = config.fpn_channels
+
+    def forward(self, images: Tensor) -> OrderedDict[str, Tensor]:
+        return self.fpn(OrderedDict((str(k), f) for k, f in enumerate(self.features(images))))
+
+
+class _InputSizeTransform(GeneralizedRCNNTransform):
+    """Batches (pads to a multiple of 32) but neither resizes nor normalises.
+
+    The inference pipeline resizes slices to ``input_size`` itself (so it controls the
+    aspect ratio), and normalisation is per slice inside the backbone, after the gray
+    channel is replicated; the image may have any number of channels (N slices).
+    """
+
+    def normalize(self, image: Tensor) -> Tensor:
+        return image
+
+    def resize(self, image: Tensor, target: dict[str, Tensor] | None = None):
+        return image, target
+
+
+def _detector_kwargs(config: ModelConfig) -> dict:
+    size = max(config.input_size)
+    return dict(
+        num_classes=2,  # background, lesion
+        min_size=size, max_size=size, image_mean=[0.0], image_std=[1.0],
+        rpn_anchor_generator=AnchorGenerator(config.anchor_sizes, (config.aspect_ratios,) * 3),
+        box_roi_pool=MultiScaleRoIAlign(featmap_names=["0", "1", "2"], output_size=5, sampling_ratio=2),
+        rpn_pre_nms_top_n_test=config.rpn_pre_nms_top_n_test,
+        rpn_post_nms_top_n_test=config.rpn_post_nms_top_n_test,
+        box_score_thresh=config.box_score_thresh, box_nms_thresh=config.box_nms_thresh,
+        box_detections_per_img=config.detections_per_image,
+    )  # fmt: skip
+
+
+class SlamDetector(FasterRCNN):
+    """torchvision's Faster R-CNN on a :class:`SliceAttentionBackbone`, one detection head per volume.
+
+    ``forward(volumes, targets=None)``, volumes (B, N, H, W) float32 in [0, 1] (or a list of
+    (N, H, W)):
+
+    - training: ``targets`` is a list of B dicts with ``boxes`` (K, 4) float32 x1, y1, x2, y2
+      in input pixels (K may be 0), ``labels`` (K,) int64 (1 = lesion) and optionally
+      ``slice`` (int64 scalar: the representative slice's position among the N sampled
+      slices, -1 when the volume has none). Returns the dict of Faster R-CNN losses
+      (``loss_classifier``, ``loss_box_reg``, ``loss_objectness``, ``loss_rpn_box_reg``)
+      plus ``loss_slice`` (cross-entropy of the slice logits) when any target has ``slice``.
+    - eval: returns ``(detections, slice_logits)``: B dicts of ``boxes`` (K, 4) x1, y1, x2, y2
+      in input pixels, ``scores`` (K,), ``labels`` (K,); and logits (B, N).
+    """
+
+    def __init__(self, config: ModelConfig, imagenet_weights: str | Path | None = None):
+        super().__init__(SliceAttentionBackbone(config, imagenet_weights), **_detector_kwargs(config))
+        self.transform = _InputSizeTransform(max(config.input_size), max(config.input_size), [0.0], [1.0])
+        self.config = config
+        self.attention_frozen = False
+
+    def slice_logits(self, volumes: Tensor) -> Tensor:
+        """Slice logits (B, N) only (feature extractor + attention): training stage 1."""
+        return self.backbone.slice_features(volumes)[1]
+
+    def freeze_slice_attention(self) -> None:
+        """Training stage 2: feature extractor and attention fixed (no gradients, BatchNorm in eval)."""
+        for module in (self.backbone.features, self.backbone.attention):
+            module.requires_grad_(False)
+        self.attention_frozen = True
+        self.train(self.training)
+
+    def train(self, mode: bool = True) -> SlamDetector:
+        super().train(mode)
+        if self.attention_frozen:
+            self.backbone.features.eval()
+            self.backbone.attention.eval()
+        return self
+
+    def forward(self, volumes, targets: list[dict[str, Tensor]] | None = None):
+        if self.training and targets is None:
+            raise SlamError("training mode needs targets (boxes, labels, optional slice) for every volume")
+        images, targets = self.transform(list(volumes), targets)
+        features, logits = self.backbone(images.tensors)
+        proposals, rpn_losses = self.rpn(images, features, targets)
+        detections, head_losses = self.roi_heads(features, proposals, images.image_sizes, targets)
+        if not self.training:
+            return detections, logits
+        losses = {**head_losses, **rpn_losses}
+        if targets and any("slice" in t for t in targets):
+            slice_targets = torch.stack([t.get("slice", torch.tensor(-1)).reshape(()) for t in targets])
+            slice_targets = slice_targets.to(device=logits.device, dtype=torch.long)
+            known = slice_targets >= 0
+            losses["loss_slice"] = (
+                F.cross_entropy(logits[known], slice_targets[known]) if known.any() else logits.sum() * 0.0
+            )
+        return losses
+
+
+class BaselineDetector(FasterRCNN):
+    """A plain torchvision Faster R-CNN on single slices (B, 1, H, W) in [0, 1]: SLAM's comparison.
+
+    Same feature extractor, FPN, anchors and heads as :class:`SlamDetector`; standard
+    torchvision ``forward(images, targets=None)`` (losses in training, detections in eval).
+    """
+
+    def __init__(self, config: ModelConfig, imagenet_weights: str | Path | None = None):
+        super().__init__(PerSliceBackbone(config, imagenet_weights), **_detector_kwargs(config))
+        self.transform = _InputSizeTransform(max(config.input_size), max(config.input_size), [0.0], [1.0])
+        self.config = config
+
+
+def build_model(config: ModelConfig | None = None, imagenet_weights: str | Path | None = None) -> nn.Module:
+    """A freshly initialised model (``weights=None``; ImageNet init from a local safetensors file)."""
+    config = config or ModelConfig()
+    return (SlamDetector if config.kind == "slam" else BaselineDetector)(config, imagenet_weights)
+
+
+def config_path(weights_path: str | Path) -> Path:
+    """The JSON config that sits beside a weights file: ``model.safetensors`` -> ``model.json``."""
+    return Path(weights_path).with_suffix(".json")
+
+
+def save_model(model: nn.Module, path: str | Path) -> Path:
+    """Write ``path`` (.safetensors, the state dict) and its JSON config beside it; returns ``path``."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    if path.suffix != ".safetensors":
+        raise SlamError(f"model weights are saved as .safetensors; got {path.name}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(path), metadata={"format": "pt", "kind": model.config.kind})
+    config_path(path).write_text(model.config.to_json() + "\n")
+    return path
+
+
+def load_model(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
+    """Rebuild the model from ``path`` (.safetensors) and the JSON config beside it, in eval mode."""
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    if path.suffix != ".safetensors":
+        raise SlamError(f"model weights must be a .safetensors file with a .json config beside it; got {path.name}")
+    if not path.is_file():
+        raise FileNotFoundError(2, "No such file", str(path))
+    cfg_file = config_path(path)
+    if not cfg_file.is_file():
+        raise SlamError(f"{cfg_file.name} (the model config) is missing beside {path.name}")
+    try:
+        config = ModelConfig.from_dict(json.loads(cfg_file.read_text()))
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise SlamError(f"{cfg_file.name} is not a valid model config: {exc}") from None
+    model = build_model(config)
+    try:
+        model.load_state_dict(load_file(str(path)))
+    except RuntimeError as exc:
+        raise SlamError(f"{path.name} does not match its config {cfg_file.name}: {str(exc)[:200]}") from None
+    return model.to(device).eval()
