@@ -1,0 +1,11 @@
+"""Synthetic DBT studies with ground truth, deterministic per seed.
+
+:func:`generate_study` makes one view (breast outline with the chest wall at the edge
+given by laterality, skin, 3D power-law fibroglandular texture, pectoral muscle on MLO
+views, 0-2 masses that fade away from their central slice, optional calcifications,
+noise); :func:`write_dataset` writes many of them in the BCS-DBT layout with its CSVs.
+"""
+
+from slam.phantom.study import SIZES, Lesion, PhantomStudy, generate_study
+
+__all__ = ["SIZES", "Lesion", "PhantomStudy", "generate_study"]
