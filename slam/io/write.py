@@ -69,7 +69,7 @@ def _base_dataset(sop_class: UID, meta: dict[str, Any]) -> Dataset:
     ds.file_meta = FileMetaDataset()
     ds.file_meta.MediaStorageSOPClassUID = sop_class
     ds.SOPClassUID = sop_class
-    ds.SOPInstanceUID = generate_uid()
+    ds.SOPInstanceUID = meta.get("sop_instance_uid") or generate_uid()
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     ds.PatientName = meta.get("patient_name", "PHANTOM^SLAM")
     ds.PatientID = meta.get("patient_id", "SLAM-0001")
@@ -127,7 +127,7 @@ def _set_pixels(ds: Dataset, array: np.ndarray, transfer_syntax: str) -> None:
         ds.PixelData = np.ascontiguousarray(array).tobytes()
         ds["PixelData"].VR = "OW" if array.dtype.itemsize == 2 else "OB"
         return
-    ds.compress(uid, np.ascontiguousarray(array), **options)
+    ds.compress(uid, np.ascontiguousarray(array), generate_instance_uid=False, **options)
     if uid in (JPEG2000, JPEGLSNearLossless):
         ds.LossyImageCompression = "01"
 
@@ -156,7 +156,8 @@ def write_volume_dicom(
         volume: (D, H, W) uint16 (or uint8; 'jpeg' needs uint8).
         transfer_syntax: a key of :data:`TRANSFER_SYNTAXES`.
         pixel_spacing: (row, column) mm. slice_spacing: mm between slices.
-        meta: patient_name, patient_id, patient_sex, study_uid, series_uid, study_date, ... (strings).
+        meta: patient_name, patient_id, patient_sex, study_uid, series_uid, sop_instance_uid, study_date,
+            ... (strings).
     """
     if volume.ndim != 3 or volume.dtype.kind != "u":
         raise SlamError(f"volume must be (D, H, W) unsigned integers, got {volume.shape} {volume.dtype}")
@@ -226,8 +227,10 @@ def write_series_dicom(
     meta.setdefault("frame_of_reference_uid", generate_uid())
     bits_stored = bits_stored or volume.dtype.itemsize * 8
     paths = []
+    base_sop = meta.pop("sop_instance_uid", None)  # a reproducible writer derives one UID per slice from it
     for index, frame in enumerate(volume):
-        ds = _base_dataset(MG_SOP_CLASS, meta)
+        sop = generate_uid(entropy_srcs=[base_sop, str(index)]) if base_sop else None
+        ds = _base_dataset(MG_SOP_CLASS, {**meta, "sop_instance_uid": sop})
         ds.ImageType = ["ORIGINAL", "PRIMARY", "TOMOSYNTHESIS"]
         ds.InstanceNumber = index + 1
         ds.ImageLaterality = laterality

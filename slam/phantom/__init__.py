@@ -6,6 +6,7 @@ views, 0-2 masses that fade away from their central slice, optional calcificatio
 noise); :func:`write_dataset` writes many of them in the BCS-DBT layout with its CSVs.
 """
 
+from slam.phantom.dataset import write_dataset
 from slam.phantom.study import SIZES, Lesion, PhantomStudy, generate_study
 
-__all__ = ["SIZES", "Lesion", "PhantomStudy", "generate_study"]
+__all__ = ["SIZES", "Lesion", "PhantomStudy", "generate_study", "write_dataset"]

@@ -87,8 +87,8 @@ def draw_anatomy(rng: np.random.Generator, view: str | None, laterality: str | N
         pectoral_top_mm=pect[0], pectoral_side_mm=pect[1], pectoral_bulge=pect[2],
         fat_level=float(fat), density_gain=float(rng.uniform(0.35, 0.7)),
         density_threshold=float(rng.uniform(-0.3, 1.3)), density_softness=float(rng.uniform(0.35, 0.8)),
-        subcutaneous_mm=float(rng.uniform(3.0, 10.0)), strand_gain=float(rng.uniform(0.05, 0.15)),
-        muscle_level=float(fat * rng.uniform(1.35, 1.6)), skin_mm=float(rng.uniform(1.2, 2.2)),
+        subcutaneous_mm=float(rng.uniform(3.0, 10.0)), strand_gain=float(rng.uniform(0.03, 0.1)),
+        muscle_level=float(fat * (1.0 + rng.uniform(0.75, 1.0))), skin_mm=float(rng.uniform(1.2, 2.2)),
         skin_gain=float(rng.uniform(0.25, 0.5)), background=float(rng.uniform(0.0, 30.0)),
         noise_rel=float(rng.uniform(0.015, 0.035)),
     )

@@ -24,13 +24,11 @@ from slam.phantom.anatomy import (
 )
 from slam.phantom.lesions import (
     CalcCluster,
-    MassPattern,
     MassSpec,
     apply_calcs,
     apply_mass,
     draw_calc_cluster,
     draw_mass_shape,
-    mass_extent_mm,
     render_mass,
 )
 
@@ -201,9 +199,12 @@ def _lerp_depth(field3d: np.ndarray, z: int) -> np.ndarray:
     return (1 - f) * field3d[k] + f * field3d[k + 1]
 
 
-def _window(canonical_slice: np.ndarray, sdf_full: np.ndarray) -> tuple[float, float]:
-    """Display window from the breast pixels (skin excluded) of the central slice."""
-    values = canonical_slice[sdf_full > 5.0]
+def _window(canonical_slice: np.ndarray, sdf_full: np.ndarray, pect_full: np.ndarray | None) -> tuple[float, float]:
+    """Display window from the breast pixels (skin and pectoral muscle excluded) of the central slice."""
+    tissue = sdf_full > 5.0
+    if pect_full is not None:
+        tissue &= pect_full < 0
+    values = canonical_slice[tissue]
     if values.size == 0:
         return float(MAX_STORED) / 2, float(MAX_STORED)
     lo, hi = np.percentile(values, (0.2, 99.8))
@@ -237,7 +238,10 @@ def generate_study(seed: int, size: str = "small", *, view: str | None = None, l
     fft_shape = tuple(scipy.fft.next_fast_len(n) for n in tex_shape)
     tissue_field, strand_field = power_law_fields(rng_tex, fft_shape, (GRID_Z_MM, *cell))
     tissue_field = tissue_field[:tex_shape[0], :tex_shape[1], :tex_shape[2]]
-    strand_field = strand_field[:tex_shape[0], :tex_shape[1], :tex_shape[2]]
+    # smoother field -> longer, gently curved strands instead of contour-line squiggles
+    strand_field = np.stack([cv2.GaussianBlur(p, (0, 0), 2.0) for p in strand_field[:tex_shape[0], :tex_shape[1],
+                                                                                    :tex_shape[2]]])
+    strand_field /= strand_field.std()
 
     masses = [render_mass(spec, px, (height, width))
               for spec in _draw_masses(rng_mass, n_lesions, anat, depth, sdf, pect, cell)]
@@ -261,7 +265,7 @@ def generate_study(seed: int, size: str = "small", *, view: str | None = None, l
         img += noise_sd * np.sqrt(np.maximum(img, 0.0) / anat.fat_level) * noise
         np.clip(img, 0, MAX_STORED, out=img)
         if z == depth // 2:
-            window = _window(img, sdf_full)
+            window = _window(img, sdf_full, pect_full)
         out = np.rint(img).astype(np.uint16)
         volume[z] = out if anat.laterality == "L" else out[:, ::-1]
         if progress is not None:

@@ -1,0 +1,240 @@
+"""slam.phantom: synthetic DBT studies, their BCS-DBT dataset files, the CLI and the committed examples."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from slam.cli import main
+from slam.errors import SlamError
+from slam.io import load_study
+from slam.io.csv_formats import (
+    BOXES_COLUMNS,
+    FILE_PATHS_COLUMNS,
+    LABELS_COLUMNS,
+    read_boxes_csv,
+    read_file_paths_csv,
+    read_labels_csv,
+)
+from slam.phantom import SIZES, generate_study, write_dataset
+from slam.phantom.dataset import dataset_seed
+from slam.phantom.examples import EXAMPLES
+from slam.phantom.lesions import MASS_CONTRAST, MASS_DIAMETER_MM
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _lesion_twins(seed: int, laterality: str = "L", depth: int = 40):
+    """The same study with one mass and without it (anatomy, texture and noise do not depend on masses)."""
+    with_mass = generate_study(seed, n_lesions=1, depth=depth, view="CC", laterality=laterality)
+    without = generate_study(seed, n_lesions=0, depth=depth, view="CC", laterality=laterality)
+    return with_mass, without
+
+
+def test_same_seed_same_study_other_seed_other_study():
+    a = generate_study(11, depth=10)
+    b = generate_study(11, depth=10)
+    c = generate_study(12, depth=10)
+    assert np.array_equal(a.volume, b.volume)
+    assert (a.lesions, a.study_uid, a.patient_id, a.window_center) == (b.lesions, b.study_uid, b.patient_id,
+                                                                        b.window_center)
+    assert a.study_uid != c.study_uid and a.patient_id != c.patient_id
+    assert not np.array_equal(a.volume, c.volume)
+
+
+def test_small_study_format():
+    s = generate_study(3)
+    assert s.volume.dtype == np.uint16 and s.volume.shape == (s.depth, 384, 320)
+    assert 40 <= s.depth <= 70
+    assert s.pixel_spacing == (0.64, 0.64) and s.slice_spacing == 1.0
+    assert s.volume.max() < 2 ** s.bits_stored and s.bits_stored == 12
+    assert s.patient_id == "DBT-P00003" and s.study_uid.replace(".", "").isdigit()
+    assert s.dbtex_view in ("lcc", "rcc", "lmlo", "rmlo")
+    assert 0 < s.window_width < 4096 and 0 < s.window_center < 4096
+    # background near 0 outside the breast (the edge away from the chest wall); the breast fills a good part
+    mid = s.volume[s.depth // 2]
+    assert mid[:, -1 if s.laterality == "L" else 0].mean() < 50
+    assert 0.2 < (mid > 200).mean() < 0.95
+
+
+@pytest.mark.parametrize("laterality", ["L", "R"])
+@pytest.mark.parametrize("view", ["CC", "MLO"])
+def test_chest_wall_at_the_edge_given_by_laterality(view, laterality):
+    s = generate_study(21, view=view, laterality=laterality, depth=8)
+    mid = s.volume[s.depth // 2].astype(np.float64)
+    first, last = mid[:, 0].sum(), mid[:, -1].sum()
+    chest, other = (first, last) if laterality == "L" else (last, first)
+    assert chest > 20 * max(other, 1.0)  # the Duke reader's test: the brighter edge is the chest wall
+    assert (s.view, s.laterality) == (view, laterality)
+
+
+def test_pectoral_muscle_only_on_mlo():
+    for seed in (5, 6, 7):
+        mlo = generate_study(seed, view="MLO", laterality="L", depth=8)
+        cc = generate_study(seed, view="CC", laterality="L", depth=8)
+        mlo_mid, cc_mid = mlo.volume[4].astype(np.float32), cc.volume[4].astype(np.float32)
+        corner = (slice(0, 15), slice(0, 15))  # top of the chest-wall edge, ~1 cm
+        tissue = np.percentile(mlo_mid[mlo_mid > 100], 90)
+        assert mlo_mid[corner].mean() > tissue  # the muscle outshines the breast tissue
+        assert cc_mid[corner].mean() < 50  # CC: the breast does not reach the top edge; no muscle
+
+
+@pytest.mark.parametrize("size", ["small", "medium"])
+def test_masses_keep_their_physical_size(size):
+    for seed in (1, 2):
+        s = generate_study(seed, size, n_lesions=2, depth=12)
+        rows, cols, px = SIZES[size]
+        assert s.pixel_spacing == (px, px) and s.volume.shape[1:] == (rows, cols)
+        assert s.lesions
+        for les in s.lesions:
+            lo, hi = MASS_DIAMETER_MM
+            assert lo * 0.99 <= les.diameter_mm <= hi
+            side_mm = max(les.width, les.height) * px
+            assert 0.6 * les.diameter_mm <= side_mm <= 1.7 * les.diameter_mm + 2 * px
+
+
+def test_mass_box_in_mm_is_the_same_at_small_and_medium_size():
+    small = generate_study(4, "small", n_lesions=1, depth=12)
+    medium = generate_study(4, "medium", n_lesions=1, depth=12)
+    (a,), (b,) = small.lesions, medium.lesions
+    assert a.diameter_mm == b.diameter_mm and a.slice == b.slice
+    assert abs(a.width * 0.64 - b.width * 0.2) <= 1.5 and abs(a.height * 0.64 - b.height * 0.2) <= 1.5
+
+
+def test_boxes_inside_the_image():
+    for seed in range(30, 36):
+        s = generate_study(seed, n_lesions=2, depth=20)
+        for les in s.lesions:
+            assert les.x >= 0 and les.x + les.width <= s.width and les.width > 0
+            assert les.y >= 0 and les.y + les.height <= s.height and les.height > 0
+            assert 0 <= les.slice < s.depth and les.cls in ("benign", "cancer")
+            # the mass lies in the breast, not on the background
+            assert s.volume[les.slice, les.y:les.y + les.height, les.x:les.x + les.width].min() > 100
+
+
+def _box_contrast(with_mass, without, les, z: int) -> float:
+    """Relative contrast of the mass over its box at slice ``z``, against the lesion-free twin."""
+    box = (slice(les.y, les.y + les.height), slice(les.x, les.x + les.width))
+    return float(with_mass.volume[z][box].astype(np.float64).mean()
+                 / without.volume[z][box].astype(np.float64).mean() - 1.0)
+
+
+def test_mass_contrast_at_central_slice_and_fading_away():
+    for seed, laterality in ((8, "L"), (9, "R")):  # R: the box is mirrored with the image
+        with_mass, without = _lesion_twins(seed, laterality)
+        (les,) = with_mass.lesions
+        lo, hi = MASS_CONTRAST
+        assert lo <= les.contrast <= hi
+
+        def contrast(z: int, with_mass=with_mass, without=without, les=les) -> float:
+            return _box_contrast(with_mass, without, les, z)
+
+        central = contrast(les.slice)
+        assert 0.4 * les.contrast <= central <= 1.05 * les.contrast
+        away = [contrast(les.slice + dz) for dz in (2, 4, 8)]
+        assert central > away[0] > away[1] > away[2] >= -0.002
+        assert away[2] < 0.25 * central
+        # the other slices are untouched far from the mass
+        far_z = les.slice + 15 if les.slice + 15 < with_mass.depth else les.slice - 15
+        far = with_mass.volume[far_z].astype(np.int32) - without.volume[far_z]
+        assert np.abs(far).max() <= 1
+
+
+def test_mass_is_sharp_at_its_central_slice_and_blurred_away_from_it():
+    with_mass, without = _lesion_twins(8)
+    (les,) = with_mass.lesions
+    cy, cx = les.y + les.height // 2, les.x + les.width // 2
+    r = max(les.width, les.height)
+    window = (slice(max(cy - r, 0), cy + r), slice(max(cx - r, 0), cx + r))
+
+    def edge_energy(z: int) -> float:
+        ratio = with_mass.volume[z][window].astype(np.float64) / np.maximum(without.volume[z][window], 1) - 1.0
+        gy, gx = np.gradient(ratio)
+        return float(np.hypot(gy, gx).mean() / max(np.abs(ratio).max(), 1e-6))
+
+    # relative to its own amplitude, the mass's edges soften away from the central slice
+    assert edge_energy(les.slice) > edge_energy(les.slice + 3) > edge_energy(les.slice + 5)
+
+
+def test_overrides_and_bad_input():
+    s = generate_study(2, view="MLO", laterality="R", n_lesions=0, depth=9)
+    assert (s.view, s.laterality, s.depth, s.lesions, s.label) in [("MLO", "R", 9, [], "Normal"),
+                                                                  ("MLO", "R", 9, [], "Actionable")]
+    for kwargs in ({"size": "huge"}, {"view": "ML"}, {"laterality": "B"}, {"n_lesions": 7}, {"depth": 2}):
+        with pytest.raises(SlamError):
+            generate_study(1, **kwargs)
+    with pytest.raises(SlamError):
+        generate_study(-1)
+
+
+def test_medium_size_is_the_full_size_field_of_view_at_coarser_pixels():
+    s = generate_study(13, "medium", depth=5)
+    assert s.volume.shape == (5, 1229, 998) and s.pixel_spacing == (0.2, 0.2)
+    full_rows, full_cols, full_px = SIZES["full"]
+    assert abs(full_rows * full_px - 1229 * 0.2) < 1 and abs(full_cols * full_px - 998 * 0.2) < 1
+
+
+def test_write_dataset_layout_csvs_and_dicom(tmp_path):
+    out = write_dataset(tmp_path / "ds", 3, seed=2, transfer_syntax="1.2.840.10008.1.2.5")  # RLE by UID
+    for name, columns in (("file-paths.csv", FILE_PATHS_COLUMNS), ("labels.csv", LABELS_COLUMNS),
+                          ("boxes.csv", BOXES_COLUMNS)):
+        header = (out / name).read_text().splitlines()[0]
+        assert tuple(header.split(",")) == columns
+    paths, labels, boxes = (read_file_paths_csv(out / "file-paths.csv"), read_labels_csv(out / "labels.csv"),
+                            read_boxes_csv(out / "boxes.csv"))
+    assert len(paths) == len(labels) == 3
+    for i, (fp, lab) in enumerate(zip(paths, labels, strict=True)):
+        expected = generate_study(dataset_seed(2, i))
+        assert fp.descriptive_path.startswith(f"Breast-Cancer-Screening-DBT/{expected.patient_id}/01-01-2000-DBT-S")
+        assert fp.descriptive_path.endswith("/1-1.dcm") and fp.classic_path.endswith("/1-1.dcm")
+        assert (fp.patient_id, fp.study_uid, fp.view) == (expected.patient_id, expected.study_uid, expected.dbtex_view)
+        assert (lab.normal, lab.actionable, lab.benign, lab.cancer).count(1) == 1
+        assert getattr(lab, expected.label.lower()) == 1
+        loaded = load_study(out / fp.descriptive_path)
+        assert np.array_equal(loaded.pixels, expected.volume)
+        assert (loaded.laterality, loaded.view, loaded.pixel_spacing) == (expected.laterality, expected.view,
+                                                                          expected.pixel_spacing)
+        assert (loaded.flip_rows, loaded.flip_cols) == (False, False)  # tags and image edges agree
+        assert loaded.header.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.5"
+        mine = [b for b in boxes if b.study_uid == expected.study_uid]
+        assert [(b.x, b.y, b.width, b.height, b.slice) for b in mine] == expected.boxes
+        assert all(b.volume_slices == expected.depth and b.view == expected.dbtex_view for b in mine)
+
+
+def test_datasets_with_other_seeds_share_no_study():
+    assert {dataset_seed(0, i) for i in range(1000)}.isdisjoint(dataset_seed(1, i) for i in range(1000))
+    with pytest.raises(SlamError):
+        write_dataset("unused", 2, 0, transfer_syntax="jpeg")  # lossy: refused before writing anything
+
+
+def test_cli_writes_a_dataset(tmp_path, capsys):
+    assert main(["phantom", str(tmp_path / "cli"), "--n", "2", "--seed", "5", "--transfer-syntax", "jpegls"]) == 0
+    printed = capsys.readouterr().out
+    assert "[1/2]" in printed and "[2/2]" in printed
+    rows = read_file_paths_csv(tmp_path / "cli" / "file-paths.csv")
+    assert len(rows) == 2 and all((tmp_path / "cli" / r.descriptive_path).is_file() for r in rows)
+    assert main(["phantom", str(tmp_path / "bad"), "--n", "0"]) == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_committed_examples_are_what_the_generator_makes():
+    paths = read_file_paths_csv(EXAMPLES_DIR / "file-paths.csv")
+    labels = read_labels_csv(EXAMPLES_DIR / "labels.csv")
+    boxes = read_boxes_csv(EXAMPLES_DIR / "boxes.csv")
+    assert len(paths) == len(labels) == len(EXAMPLES)
+    files = [p for p in EXAMPLES_DIR.rglob("*") if p.is_file()]
+    assert max(p.stat().st_size for p in files) <= 10_000_000
+    assert sum(p.stat().st_size for p in files) <= 20_000_000
+    assert {p.view for p in paths} == {"lcc", "rcc", "lmlo", "rmlo"}
+    assert any(p.descriptive_path.endswith(".zip") for p in paths)
+    assert {lab.normal for lab in labels} == {0, 1} and boxes
+    # the first multi-frame example, pixel for pixel (the others follow the same code path)
+    seed, view, laterality, masses, depth, _, _ = EXAMPLES[1]
+    study = generate_study(seed, view=view, laterality=laterality, n_lesions=masses, depth=depth)
+    loaded = load_study(EXAMPLES_DIR / paths[1].descriptive_path)
+    assert np.array_equal(loaded.pixels, study.volume)
+    assert [(b.x, b.y, b.width, b.height, b.slice) for b in boxes if b.study_uid == study.study_uid] == study.boxes
+    zipped = next(p for p in paths if p.descriptive_path.endswith(".zip"))
+    assert load_study(EXAMPLES_DIR / zipped.descriptive_path).depth == EXAMPLES[-1][4]
