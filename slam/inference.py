@@ -255,7 +255,7 @@ class Predictor:
         else:
             boxes, scores, z, depth, weights, rep, logits = self._detect_slam(tensor, indices, study.depth)
         timings["model"] = time.perf_counter() - t1
-        detections = self._to_original(study, boxes, scores, z, depth)
+        detections = self.to_original(study, boxes, scores, z, depth)
         timings["total"] = time.perf_counter() - t0
         return StudyPrediction(detections, rep, weights, indices, logits, self.coords, timings)
 
@@ -286,7 +286,9 @@ class Predictor:
             boxes, scores = np.zeros((0, 4), np.float32), np.zeros(0, np.float32)
         return boxes, scores
 
-    def _to_original(self, study, boxes, scores, z, depth) -> list[Detection]:
+    def to_original(self, study, boxes, scores, z, depth) -> list[Detection]:
+        """Input-pixel boxes (K, 4) x1, y1, x2, y2 -> Detections in original pixels (``coords`` frame),
+        clipped to the image, best score first, at most ``max_detections``."""
         sx, sy = input_scale(study, self.config.input_size)
         out = []
         for (x1, y1, x2, y2), s, zi, di in zip(boxes, scores, z, depth, strict=True):

@@ -1,0 +1,140 @@
+"""slam.model: shapes, gradient flow through attention and fusion, safetensors round trip."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from slam.errors import SlamError
+from slam.model import ModelConfig, build_model, config_path, load_model, save_model
+
+TINY = ModelConfig(backbone="resnet18", num_slices=4, input_size=(64, 96), fpn_channels=32)
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return build_model(TINY)
+
+
+def _targets():
+    return [
+        {"boxes": torch.tensor([[10.0, 12.0, 30.0, 40.0]]), "labels": torch.tensor([1]), "slice": torch.tensor(2)},
+        {"boxes": torch.zeros(0, 4), "labels": torch.zeros(0, dtype=torch.int64), "slice": torch.tensor(-1)},
+    ]
+
+
+def test_backbone_shapes(model):
+    features, logits = model.backbone(torch.rand(2, 4, 64, 96))
+    assert logits.shape == (2, 4)
+    assert [tuple(f.shape) for f in features.values()] == [(2, 32, 8, 12), (2, 32, 4, 6), (2, 32, 2, 3)]
+    assert model.slice_logits(torch.rand(3, 4, 64, 96)).shape == (3, 4)
+
+
+def test_training_losses_and_gradient_flow(model):
+    model.train()
+    losses = model(torch.rand(2, 4, 64, 96), _targets())
+    assert set(losses) == {"loss_classifier", "loss_box_reg", "loss_objectness", "loss_rpn_box_reg", "loss_slice"}
+    model.zero_grad()
+    losses["loss_slice"].backward(retain_graph=True)
+    attention = model.backbone.attention.mlp[1].weight.grad
+    assert attention is not None and attention.abs().sum() > 0
+    assert model.backbone.features.body.conv1.weight.grad.abs().sum() > 0
+    assert model.backbone.fpn.layer_blocks[0][0].weight.grad is None  # the slice loss does not touch the FPN
+    model.zero_grad()
+    # The detection losses reach the attention through the softmax fusion, and the feature extractor.
+    (losses["loss_classifier"] + losses["loss_objectness"]).backward()
+    assert model.backbone.attention.mlp[4].weight.grad.abs().sum() > 0
+    assert model.backbone.features.body.layer2.get_submodule("0.conv1").weight.grad.abs().sum() > 0
+    assert model.rpn.head.conv[0][0].weight.grad.abs().sum() > 0
+
+
+def test_fusion_is_attention_weighted_sum(model):
+    model.eval()
+    torch.manual_seed(1)
+    one = torch.rand(1, 1, 64, 96)
+    with torch.no_grad():
+        fused, _ = model.backbone(one.expand(1, 4, 64, 96).contiguous())
+        # N identical slices: the softmax weights sum to 1, so the fused maps equal one slice's maps.
+        single = [f for f in model.backbone.features(one)]
+        expected = model.backbone.fpn({str(k): f for k, f in enumerate(single)})
+        for a, b in zip(fused.values(), expected.values(), strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+        # Permuting the slices permutes the logits: attention scores each slice on its own.
+        vol = torch.rand(1, 4, 64, 96)
+        perm = torch.tensor([2, 0, 3, 1])
+        torch.testing.assert_close(model.slice_logits(vol)[:, perm], model.slice_logits(vol[:, perm]))
+
+
+def test_eval_returns_detections_and_logits(model):
+    model.eval()
+    with torch.no_grad():
+        detections, logits = model(torch.rand(2, 4, 64, 96))
+    assert len(detections) == 2 and logits.shape == (2, 4)
+    for det in detections:
+        assert det["boxes"].shape[1] == 4 and det["scores"].shape == det["labels"].shape
+        assert (det["boxes"][:, 2] <= 96).all() and (det["boxes"][:, 3] <= 64).all()
+
+
+def test_bad_calls_raise(model):
+    model.train()
+    with pytest.raises(SlamError, match="targets"):
+        model(torch.rand(1, 4, 64, 96))
+    model.eval()
+    with pytest.raises(SlamError, match="4 slices"):
+        model(torch.rand(1, 5, 64, 96))
+    with pytest.raises(SlamError, match="backbone"):
+        ModelConfig(backbone="vgg16")
+    with pytest.raises(SlamError, match="anchor"):
+        ModelConfig(anchor_sizes=((8,), (16,)))
+
+
+def test_freeze_for_stage_two():
+    model = build_model(TINY)
+    model.freeze_slice_attention()
+    model.train()
+    assert not any(p.requires_grad for p in model.backbone.features.parameters())
+    assert not any(p.requires_grad for p in model.backbone.attention.parameters())
+    assert all(p.requires_grad for p in model.backbone.fpn.parameters())
+    assert not model.backbone.features.training and model.rpn.training
+
+
+def test_save_load_round_trip(model, tmp_path):
+    model.eval()
+    path = save_model(model, tmp_path / "slam.safetensors")
+    raw = path.read_bytes()
+    header_len = int.from_bytes(raw[:8], "little")
+    assert raw[8:9] == b"{" and json.loads(raw[8 : 8 + header_len])  # a safetensors header, not a pickle
+    assert ModelConfig.from_dict(json.loads(config_path(path).read_text())) == TINY
+    loaded = load_model(path)
+    volume = torch.rand(1, 4, 64, 96)
+    with torch.no_grad():
+        (d1,), l1 = model(volume)
+        (d2,), l2 = loaded(volume)
+    assert torch.equal(l1, l2)
+    assert torch.equal(d1["boxes"], d2["boxes"]) and torch.equal(d1["scores"], d2["scores"])
+
+
+def test_load_errors(model, tmp_path):
+    path = save_model(model, tmp_path / "m.safetensors")
+    cfg = json.loads(config_path(path).read_text())
+    config_path(path).write_text(json.dumps({**cfg, "fpn_channels": 16}))
+    with pytest.raises(SlamError, match="does not match"):
+        load_model(path)
+    config_path(path).unlink()
+    with pytest.raises(SlamError, match="config"):
+        load_model(path)
+    with pytest.raises(SlamError, match="safetensors"):
+        save_model(model, tmp_path / "m.pt")
+
+
+@pytest.mark.parametrize("backbone", ["mobilenet_v3_large", "resnet34"])
+def test_other_backbones_and_baseline(backbone):
+    slam = build_model(ModelConfig(backbone=backbone, num_slices=2, input_size=(64, 64), fpn_channels=16)).eval()
+    base = build_model(ModelConfig(kind="baseline", backbone=backbone, input_size=(64, 64), fpn_channels=16)).eval()
+    with torch.no_grad():
+        _, logits = slam(torch.rand(1, 2, 64, 64))
+        per_slice = base(torch.rand(3, 1, 64, 64))
+    assert logits.shape == (1, 2) and len(per_slice) == 3
