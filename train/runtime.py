@@ -141,11 +141,44 @@ class Runtime:
             torch.distributed.barrier()
 
 
+_XLA_AUTOCAST_LIBRARY = None
+
+
+def register_xla_autocast_ops() -> None:
+    """Run torchvision's NMS and RoIAlign in float32 under XLA autocast.
+
+    torchvision registers these casts for the CUDA and CPU autocast keys only; on an XLA
+    device bf16 boxes reach an NMS kernel that has no bf16 version. Same rule as torchvision's
+    own autocast kernels: inputs to float32, RoIAlign's output back to the input's dtype.
+    """
+    global _XLA_AUTOCAST_LIBRARY
+    if _XLA_AUTOCAST_LIBRARY is not None:
+        return
+    import torchvision  # noqa: F401  (loads the torchvision ops)
+
+    def nms(dets, scores, iou_threshold):
+        with torch.autocast("xla", enabled=False):  # so the call below skips this kernel
+            return torch.ops.torchvision.nms(dets.float(), scores.float(), iou_threshold)
+
+    def roi_align(inputs, rois, spatial_scale, pooled_height, pooled_width, sampling_ratio, aligned):
+        with torch.autocast("xla", enabled=False):
+            out = torch.ops.torchvision.roi_align(inputs.float(), rois.float(), spatial_scale, pooled_height,
+                                                  pooled_width, sampling_ratio, aligned)  # fmt: skip
+        return out.to(inputs.dtype)
+
+    library = torch.library.Library("torchvision", "IMPL")
+    library.impl("nms", nms, "AutocastXLA")
+    library.impl("roi_align", roi_align, "AutocastXLA")
+    _XLA_AUTOCAST_LIBRARY = library
+
+
 def make_runtime(kind: str, precision: str = "auto") -> Runtime:
     """The runtime of this process (call inside the launched function for xla)."""
     if kind == "xla":
         import torch_xla
         import torch_xla.runtime as xr
+
+        register_xla_autocast_ops()
 
         rt = Runtime("xla", torch_xla.device(), xr.global_ordinal(), xr.world_size())
     elif kind == "cuda":
