@@ -6,13 +6,14 @@
 Each (backbone, method, depth) runs in its own process (so peak RSS is its own), with
 ``torch.set_num_threads(threads)``, on a phantom study (``slam.phantom``, size "small",
 384 x 320 px) written as DICOM and loaded with ``slam.io.load_study``. Models are
-UNTRAINED (``weights=None``): cost does not depend on the weights, except that the RoI
-heads see the RPN's fixed number of proposals (300) either way.
+UNTRAINED (``weights=None``): the network cost does not depend on the weights (the RPN
+always passes 300 proposals to the RoI heads); post-processing sees untrained boxes.
 
 Columns: ``wall s`` median over ``repeats`` of ``Predictor.predict`` on the loaded study
-(input preparation + model + post-processing, after one warm-up); ``GFLOPs`` counted
-by ``torch.utils.flop_counter.FlopCounterMode`` over the model forward (2 per
-multiply-add); ``peak RSS MB`` of the process, and ``+inference MB`` its growth during the
+(input preparation + model + post-processing, after one warm-up) and ``CPU s`` the process
+CPU time over the same runs (all threads; less disturbed than wall time when other jobs
+share the cores); ``GFLOPs`` counted by ``torch.utils.flop_counter.FlopCounterMode`` over
+the model forward (2 per multiply-add); ``peak RSS MB`` of the process, and ``+inference MB`` its growth during the
 runs (the rest is Python, torch's libraries, the model and the study: ~0.8 GB here).
 The ``bare`` row is the feature extractor alone on the model input (27 slices for SLAM):
 the floor SLAM's end-to-end time is measured against.
@@ -84,16 +85,17 @@ def run_one(method: str, backbone: str, study_path: str, threads: int, repeats: 
 
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     step()  # warm-up: allocator, oneDNN kernels
-    times = []
+    times, cpu = [], []
     for _ in range(repeats):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         step()
         times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
     with torch.inference_mode(), FlopCounterMode(display=False) as counter:
         forward()
     return {
         "method": method, "backbone": backbone, "depth": study.depth, "slices_in": len(indices),
-        "wall_s": statistics.median(times), "wall_all": times, "load_s": load_s,
+        "wall_s": statistics.median(times), "wall_all": times, "cpu_s": statistics.median(cpu), "load_s": load_s,
         "gflops": counter.get_total_flops() / 1e9,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rss_before_mb": rss_before,
     }  # fmt: skip
@@ -146,19 +148,19 @@ def main() -> int:
 
     print(f"\nDetector cost per volume, {args.threads} CPU threads, input 27 x 256 x 256 (SLAM) / D x 256 x 256 "
           f"(baseline), FPN 512, untrained weights, median of {args.repeats}\n")  # fmt: skip
-    head = f"| {'backbone':<18} | {'D':>3} | {'method':<22} | {'slices':>6} | {'wall s':>7} | {'GFLOPs':>8} | {'peak RSS MB':>11} | {'+inference MB':>13} |"
+    head = f"| {'backbone':<18} | {'D':>3} | {'method':<22} | {'slices':>6} | {'wall s':>7} | {'CPU s':>6} | {'GFLOPs':>8} | {'peak RSS MB':>11} | {'+inference MB':>13} |"
     print(head)
     print("|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|")
     names = {"bare": "feature extractor only", "slam": "SLAM (end to end)", "baseline": "per-slice baseline"}
     for r in rows:
         print(f"| {r['backbone']:<18} | {r['depth']:>3} | {names[r['method']]:<22} | {r['slices_in']:>6} | "
-              f"{r['wall_s']:>7.2f} | {r['gflops']:>8.1f} | {r['peak_rss_mb']:>11.0f} | {r['peak_rss_mb'] - r['rss_before_mb']:>13.0f} |")  # fmt: skip
+              f"{r['wall_s']:>7.2f} | {r['cpu_s']:>6.2f} | {r['gflops']:>8.1f} | {r['peak_rss_mb']:>11.0f} | {r['peak_rss_mb'] - r['rss_before_mb']:>13.0f} |")  # fmt: skip
     print("\nBaseline / SLAM ratios:")
     for r in rows:
         if r["method"] == "slam":
             b = next(x for x in rows if x["method"] == "baseline" and x["backbone"] == r["backbone"] and x["depth"] == r["depth"])
             print(f"  {r['backbone']:<18} D={r['depth']}: wall x{b['wall_s'] / r['wall_s']:.2f}, "
-                  f"FLOPs x{b['gflops'] / r['gflops']:.2f}")  # fmt: skip
+                  f"CPU time x{b['cpu_s'] / r['cpu_s']:.2f}, FLOPs x{b['gflops'] / r['gflops']:.2f}")  # fmt: skip
     print(f"\nInput preparation of one full-size 2457 x 1996 slice (area resize + window): "
           f"{full_size_input_ms(args.threads):.1f} ms (x 27 slices for SLAM)")  # fmt: skip
     return 0

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from torchvision.ops import box_iou
 
 
@@ -40,15 +42,8 @@ def merge_slices(
     all_boxes = np.concatenate([np.asarray(b, np.float32).reshape(-1, 4) for b in boxes])
     all_scores = np.concatenate([np.asarray(s, np.float32) for s in scores])
     all_slices = np.repeat(np.asarray(slices, np.int64), counts)
-    parent = np.arange(len(all_scores))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    # Only slice pairs within ``gap`` can link: IoU per pair of slices, never one (K, K) matrix.
+    # Links only between slices within ``gap``: one small IoU matrix per slice pair, never (K, K).
+    rows, cols = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     for a in range(len(counts)):
         for b in range(a + 1, len(counts)):
             if slices[b] - slices[a] > gap:
@@ -56,11 +51,16 @@ def merge_slices(
             if counts[a] and counts[b]:
                 ious = box_iou(torch.from_numpy(all_boxes[offsets[a] : offsets[a + 1]]),
                                torch.from_numpy(all_boxes[offsets[b] : offsets[b + 1]])).numpy()  # fmt: skip
-                for i, j in zip(*np.nonzero(ious >= iou), strict=True):
-                    parent[root(offsets[a] + i)] = root(offsets[b] + j)
+                i, j = np.nonzero(ious >= iou)
+                rows.append(i + offsets[a])
+                cols.append(j + offsets[b])
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    n = len(all_scores)
+    graph = coo_matrix((np.ones(len(rows), np.int8), (rows, cols)), shape=(n, n))
+    _, component = connected_components(graph, directed=False)
     groups: dict[int, list[int]] = {}
-    for i in range(len(all_scores)):
-        groups.setdefault(root(i), []).append(i)
+    for i, c in enumerate(component.tolist()):
+        groups.setdefault(c, []).append(i)
     findings = []
     for members in groups.values():
         best = max(members, key=lambda i: all_scores[i])

@@ -97,3 +97,18 @@ def test_evaluate_malformed_csvs(data, tmp_path, capsys, target, text, message):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err and "Traceback" not in err
+
+
+def test_predict_then_evaluate_on_the_examples(data, tmp_path, capsys):
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    out = tmp_path / "pred.csv"
+    assert main(["predict", "--file-paths", str(examples / "file-paths.csv"), "-o", str(out),
+                 "--weights", str(data[0] / "slam.safetensors"), "--score-threshold", "0", "--quiet"]) == 0  # fmt: skip
+    assert len({r.study_uid for r in read_predictions_csv(out)}) == 5
+    capsys.readouterr()
+    assert main(["evaluate", "--predictions", str(out), "--boxes", str(examples / "boxes.csv"),
+                 "--labels", str(examples / "labels.csv"), "--min-dist", "16"]) == 0  # fmt: skip
+    result = json.loads(capsys.readouterr().out)
+    assert (result["n_volumes"], result["n_positive_volumes"], result["n_boxes"]) == (5, 4, 5)

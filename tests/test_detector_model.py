@@ -138,3 +138,16 @@ def test_other_backbones_and_baseline(backbone):
         _, logits = slam(torch.rand(1, 2, 64, 64))
         per_slice = base(torch.rand(3, 1, 64, 64))
     assert logits.shape == (1, 2) and len(per_slice) == 3
+
+
+def test_imagenet_init_from_local_safetensors(tmp_path):
+    import torchvision
+    from safetensors.torch import save_file
+
+    torch.manual_seed(3)
+    classifier = torchvision.models.resnet18(weights=None)
+    save_file({k: v.contiguous() for k, v in classifier.state_dict().items()}, str(tmp_path / "r18.safetensors"))
+    model = build_model(TINY, imagenet_weights=tmp_path / "r18.safetensors")
+    assert torch.equal(model.backbone.features.body.conv1.weight, classifier.conv1.weight)
+    with pytest.raises(SlamError, match="no pickle"):
+        build_model(TINY, imagenet_weights=tmp_path / "r18.pth")

@@ -123,3 +123,12 @@ def test_merge_slices_rule():
     assert z.tolist() == [0, 4, 7] and depth.tolist() == [5, 1, 1]
     empty = merge_slices([np.zeros((0, 4))], [np.zeros(0)], np.array([3]))
     assert all(len(a) == 0 for a in empty)
+
+
+def test_predict_many_loads_paths_and_takes_studies(flipped_study, slam_model, tmp_path):
+    np.save(tmp_path / "v.npy", flipped_study.pixels)
+    predictor = Predictor(slam_model, device="cpu", score_threshold=0.0)
+    results = list(predictor.predict_many([flipped_study, tmp_path / "v.npy"], progress=False))
+    assert [r[0] for r in results][0] is flipped_study and results[1][1].depth == flipped_study.depth
+    # The path was loaded with slam.io.load_study: same depth, same sampled slices.
+    assert results[0][2].sampled_indices.tolist() == results[1][2].sampled_indices.tolist()

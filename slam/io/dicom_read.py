@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
-from pydicom.dataset import Dataset
+from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels import iter_pixels
 from pydicom.pixels.decoders.base import get_decoder
 from pydicom.pixels.utils import pixel_dtype
+from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from slam.display import robust_window
 from slam.errors import SlamError
@@ -50,6 +51,13 @@ def read_header(path: Path) -> Dataset:
                         "accepted: DICOM (.dcm), a .zip of DICOM files, or a .npy/.npz volume") from None
     if any("End of file reached" in str(w.message) for w in caught):
         raise SlamError(f"{path.name}: truncated or corrupt pixel data (the file ends early)")
+    if _transfer_syntax(ds) is None and ds.original_encoding[0] is not None:
+        # No file meta (old writers): record the encoding pydicom inferred, which decoders need.
+        implicit, little = ds.original_encoding
+        ds.file_meta = getattr(ds, "file_meta", None) or FileMetaDataset()
+        ds.file_meta.TransferSyntaxUID = (
+            ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian if little else ExplicitVRBigEndian
+        )
     if "Rows" not in ds or "Columns" not in ds:
         if ds.get("SOPClassUID", "") == _DICOMDIR_SOP or "SOPClassUID" in ds:
             raise SlamError(f"{path.name}: DICOM file without pixel data (no image); "
@@ -216,11 +224,13 @@ def _has_pixel_data(ds: Dataset) -> bool:
     return "PixelData" in ds
 
 
-def _decode_into(path: Path, out: np.ndarray, start: int, expected_frames: int) -> None:
-    """Decode the frames of ``path`` into ``out[start:start + expected_frames]`` one frame at a time."""
+def _decode_into(path: Path, ds: Dataset, out: np.ndarray, start: int, expected_frames: int) -> None:
+    """Decode the frames of ``path`` (header ``ds``) into ``out[start:start + expected_frames]``, frame by frame."""
     try:
         count = 0
-        for count, frame in enumerate(iter_pixels(path), start=1):
+        # The transfer syntax is passed for files without file meta, where it was inferred.
+        frames = iter_pixels(path, transfer_syntax_uid=_transfer_syntax(ds))
+        for count, frame in enumerate(frames, start=1):
             if count > expected_frames:
                 break
             out[start + count - 1] = frame
@@ -287,7 +297,7 @@ def load_multiframe(path: Path, limits: LoadLimits, ds: Dataset | None = None) -
     _check_geometry(path.name, ds, frames, limits)
     _check_decodable(path.name, ds)
     pixels = np.empty((frames, int(ds.Rows), int(ds.Columns)), dtype=pixel_dtype(ds))
-    _decode_into(path, pixels, 0, frames)
+    _decode_into(path, ds, pixels, 0, frames)
     return _study_from(ds, pixels, f"DICOM multi-frame ({_transfer_syntax_name(ds)})", frames // 2)
 
 
@@ -339,6 +349,6 @@ def load_series(paths: Sequence[Path], limits: LoadLimits, headers: Sequence[Dat
     first = headers[order[0]]
     pixels = np.empty((len(paths), int(first.Rows), int(first.Columns)), dtype=pixel_dtype(first))
     for slot, index in enumerate(order):
-        _decode_into(paths[index], pixels, slot, 1)
+        _decode_into(paths[index], headers[index], pixels, slot, 1)
     return _study_from(headers[order[len(order) // 2]], pixels,
                        f"DICOM series of {len(paths)} files ({_transfer_syntax_name(first)})", 0)

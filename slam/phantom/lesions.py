@@ -56,18 +56,19 @@ def draw_mass_shape(rng: np.random.Generator) -> dict:
     lo, hi = MASS_DIAMETER_MM
     diameter = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
     amp = rng.uniform(0.06, 0.16) if margin == "irregular" else rng.uniform(0.03, 0.08)
+    # low orders lobulate the outline, high orders (small) make the margin ragged rather than smooth
     harmonics = tuple((k, float(rng.normal(0.0, amp / k ** 0.7)), float(rng.uniform(0, 2 * np.pi)))
-                      for k in range(2, 13))
-    n_spic = int(rng.integers(6, 21)) if margin == "spiculated" else 0
+                      for k in range(2, 25))
+    n_spic = int(rng.integers(10, 31)) if margin == "spiculated" else 0
     spicules = tuple(
-        (float(rng.uniform(0, 2 * np.pi)), float(rng.uniform(0.6, 2.0)), float(rng.uniform(0.3, 0.9)),
+        (float(rng.uniform(0, 2 * np.pi)), float(rng.uniform(0.6, 2.0)), float(rng.uniform(0.25, 0.7)),
          float(rng.uniform(0.45, 0.9)), float(rng.uniform(-0.25, 0.25)))
         for _ in range(n_spic)
     )
     cancer_p = 0.85 if margin == "spiculated" else 0.45
     return dict(
         diameter_mm=diameter, aspect=float(rng.uniform(0.65, 1.0)), angle=float(rng.uniform(0, np.pi)),
-        harmonics=harmonics, edge_mm=float(rng.uniform(0.3, 1.2) if margin == "irregular" else rng.uniform(0.2, 0.6)),
+        harmonics=harmonics, edge_mm=float(rng.uniform(0.6, 2.0) if margin == "irregular" else rng.uniform(0.5, 1.5)),
         margin=margin, spicules=spicules, contrast=float(rng.uniform(*MASS_CONTRAST)),
         depth_sigma_mm=float(np.clip(0.2 * diameter, 1.5, 5.0) * rng.uniform(0.8, 1.2)),
         blur_rate=float(rng.uniform(0.25, 0.6)), cls="cancer" if rng.random() < cancer_p else "benign",
