@@ -8,6 +8,7 @@ being ignored); values are parsed as YAML, so ``--set optim.lr=3e-4`` gives a fl
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 from pathlib import Path
 
@@ -45,10 +46,8 @@ def apply_override(config: dict, item: str) -> None:
         raise SlamError(f"override {item!r}: unknown key {key!r}; accepted here: {', '.join(sorted(node))}")
     value = yaml.safe_load(raw)
     if isinstance(value, str):  # YAML 1.1 reads "1e-3" (no dot) as a string
-        try:
+        with contextlib.suppress(ValueError):
             value = float(value)
-        except ValueError:
-            pass
     node[leaf] = value
 
 

@@ -72,7 +72,6 @@ def _study_ids(study, source: Path, ids: dict) -> tuple[str, str, str]:
 
 def run(args: argparse.Namespace) -> int:
     from slam.errors import SlamError
-
     from slam.inference import DEFAULT_WEIGHTS, Predictor
 
     if not args.weights:
