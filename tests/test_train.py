@@ -251,3 +251,20 @@ def test_xla_training_step(stage, tiny_cache, tmp_path, monkeypatch):
     rt.sync()
     assert np.isfinite(float(loss.detach().cpu()))
     assert any(not torch.equal(b, p.detach().cpu()) for b, p in zip(before, trained, strict=True))
+
+
+def test_slam_predict_defaults_to_the_shipped_demo_weights(tmp_path):
+    """`slam predict` without --weights runs the demo model shipped in slam/weights (<= 10 MB, model card)."""
+    from slam.cli import main
+    from slam.inference import DEFAULT_WEIGHTS
+    from slam.io.csv_formats import read_predictions_csv
+    from slam.model import load_model
+
+    assert DEFAULT_WEIGHTS.is_file() and DEFAULT_WEIGHTS.stat().st_size <= 10 * 2**20
+    card = DEFAULT_WEIGHTS.with_suffix(".md").read_text()
+    assert "not for clinical use" in card.lower() and "python -m train.stage1" in card
+    assert load_model(DEFAULT_WEIGHTS).config.kind == "slam"
+    out = tmp_path / "predictions.csv"
+    assert main(["predict", "--file-paths", "examples/file-paths.csv", "-o", str(out), "--quiet",
+                 "--score-threshold", "0"]) == 0  # fmt: skip
+    assert {r.view for r in read_predictions_csv(out)} <= {"lcc", "rcc", "lmlo", "rmlo"}

@@ -17,8 +17,6 @@ for split in train val; do
 done
 $PY -m train.stage1 --config train/configs/demo_stage1.yaml "$@"
 $PY -m train.stage2 --config train/configs/demo_stage2.yaml "$@"
-$PY -m train.evaluate --weights runs/demo/stage2/best.safetensors --data "$DATA/phantom-test" --out runs/demo/heldout
-mkdir -p slam/weights
-cp runs/demo/stage2/best.safetensors slam/weights/slam_demo.safetensors
-cp runs/demo/stage2/best.json slam/weights/slam_demo.json
+$PY -m train.export runs/demo/stage2/best.safetensors slam/weights/slam_demo.safetensors  # float16: < 10 MB
+$PY -m train.evaluate --weights slam/weights/slam_demo.safetensors --data "$DATA/phantom-test" --out runs/demo/heldout
 echo "demo weights -> slam/weights/slam_demo.safetensors; held-out metrics: runs/demo/heldout/metrics.json"

@@ -50,6 +50,10 @@ def build_stage1_model(cfg: dict) -> nn.Module:
         model = load_model(cfg["init"]).train()
     else:
         model = build_model(model_config(cfg, {"stage": 1}), cfg.get("imagenet_weights"))
+    if cfg.get("bn_momentum"):  # torchvision's MobileNetV3 uses 0.01: running stats lag far behind a short run
+        for module in model.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                module.momentum = float(cfg["bn_momentum"])
     if not cfg["detection_loss_weight"]:
         for module in (model.backbone.fpn, model.rpn, model.roi_heads):
             module.requires_grad_(False)
