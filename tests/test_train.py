@@ -268,3 +268,15 @@ def test_slam_predict_defaults_to_the_shipped_demo_weights(tmp_path):
     assert main(["predict", "--file-paths", "examples/file-paths.csv", "-o", str(out), "--quiet",
                  "--score-threshold", "0"]) == 0  # fmt: skip
     assert {r.view for r in read_predictions_csv(out)} <= {"lcc", "rcc", "lmlo", "rmlo"}
+
+
+def test_mobilenet_v3_small_backbone_gives_c3_c4_c5():
+    """The demo model's backbone (added to slam.model.BACKBONES): strides 8/16/32 and the declared channels."""
+    from slam.model import BACKBONES
+
+    config = ModelConfig.from_dict({**TINY, "backbone": "mobilenet_v3_small"})
+    model = build_model(config).eval()
+    with torch.no_grad():
+        levels = model.backbone.features(torch.rand(2, 1, 64, 96))
+    assert [tuple(f.shape) for f in levels] == [(2, c, 64 // s, 96 // s) for c, s in
+                                                 zip(BACKBONES["mobilenet_v3_small"][2], (8, 16, 32), strict=True)]

@@ -62,7 +62,7 @@ def save_checkpoint(out: Path, name: str, model: nn.Module, optimizer, scheduler
     ``out/name.state.pt`` (optimizer, LR scheduler, loop state) for ``--resume``."""
     path = save_model(model, out / f"{name}.safetensors")
     torch.save({"optimizer": _to_cpu(optimizer.state_dict()), "scheduler": scheduler.state_dict(),
-                "state": state}, out / f"{name}.state.pt")  # fmt: skip
+                "state": state, "torch_rng": torch.get_rng_state()}, out / f"{name}.state.pt")  # fmt: skip
     return path
 
 
@@ -79,6 +79,8 @@ def load_checkpoint(out: Path, name: str, model: nn.Module, optimizer, scheduler
             if torch.is_tensor(v) and k != "step":
                 group_state[k] = v.to(device)
     scheduler.load_state_dict(saved["scheduler"])
+    if "torch_rng" in saved:  # dropout and the detector's proposal sampling continue their stream
+        torch.set_rng_state(saved["torch_rng"])
     return saved["state"]
 
 
