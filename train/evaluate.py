@@ -87,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", required=True, help="BCS-DBT layout folder (held-out studies)")
     parser.add_argument("--out", help="folder for predictions.csv, metrics.json, froc.png")
     parser.add_argument("--min-dist-mm", type=float, default=10.0, help="DBTex distance floor in mm (default 10)")
-    parser.add_argument("--score-threshold", type=float, default=0.05, help="as slam predict (default 0.05)")
+    parser.add_argument("--score-threshold", type=float, default=0.05,
+                        help="keep boxes scoring at least this (default 0.05, as slam predict; 0 = the whole FROC)")
     parser.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when present, else cpu")
     args = parser.parse_args(argv)
     metrics = evaluate_folder(args.weights, args.data, args.out, args.min_dist_mm, args.device, args.score_threshold)
