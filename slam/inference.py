@@ -111,9 +111,7 @@ def slice_to_input(study, index: int, input_size: tuple[int, int], preprocess: b
     if preprocess:
         from slam.preprocess import preprocess_slice
 
-        u8 = preprocess_slice(image)
-        if study.invert:
-            u8 = 255 - u8
+        u8 = preprocess_slice(image, invert=study.invert)
         small = cv2.resize(u8, (w, h), interpolation=cv2.INTER_AREA)
     else:
         if image.dtype not in (np.uint8, np.uint16, np.int16, np.float32):

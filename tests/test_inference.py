@@ -132,3 +132,13 @@ def test_predict_many_loads_paths_and_takes_studies(flipped_study, slam_model, t
     assert [r[0] for r in results][0] is flipped_study and results[1][1].depth == flipped_study.depth
     # The path was loaded with slam.io.load_study: same depth, same sampled slices.
     assert results[0][2].sampled_indices.tolist() == results[1][2].sampled_indices.tolist()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-GPU message")
+def test_cuda_without_gpu_is_a_clear_error(slam_model):
+    from slam.errors import SlamError
+
+    with pytest.raises(SlamError, match="no CUDA GPU"):
+        Predictor(slam_model, device="cuda")
+    with pytest.raises(SlamError, match="coords"):
+        Predictor(slam_model, device="cpu", coords="screen")

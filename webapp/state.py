@@ -1,0 +1,137 @@
+"""Per-browser-session state, kept on the server and keyed by Gradio's session hash.
+
+A session owns one loaded study, what was derived from it (preprocessed slices, SM, detections)
+and a private folder for exported files. Sessions end when the tab closes (``demo.unload``), when
+idle longer than ``ttl_s`` (API clients never send the unload signal), or when too many studies
+are held at once (the least recently used one is dropped first): the folder is deleted then.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from slam.io import Study
+
+
+@dataclass
+class Session:
+    """What one browser tab has loaded. ``workdir`` holds its exports (deleted with the session)."""
+
+    key: str
+    workdir: Path
+    study: Study | None = None
+    label: str = ""  # short non-identifying name of the source (e.g. "example 2" or "upload")
+    preprocessed: np.ndarray | None = None  # (D, H, W) uint8, stored orientation
+    prediction: Any = None  # slam.inference.StudyPrediction, boxes in display pixels
+    sm: np.ndarray | None = None  # last synthetic mammogram, (H, W) uint8 display orientation
+    sm_result: Any = None  # its slam.sm.SMResult (stored orientation, 8 and 16 bit)
+    sm_counter: int = 0
+    view_counter: int = 0
+    presets: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
+    last_used: float = field(default_factory=time.monotonic)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def reset(self) -> None:
+        """Forget the study and everything derived from it (exports on disk are deleted)."""
+        self.study = None
+        self.label = ""
+        self.preprocessed = None
+        self.prediction = None
+        self.sm = None
+        self.sm_result = None
+        self.presets = {}
+        for path in self.workdir.glob("*"):
+            if path.is_file():
+                path.unlink(missing_ok=True)
+            else:
+                shutil.rmtree(path, ignore_errors=True)
+
+    def view_file(self, keep: int = 6) -> Path:
+        """A fresh path for a rendered slice; only the last ``keep`` renders stay on disk."""
+        with self.lock:
+            self.view_counter += 1
+            number = self.view_counter
+        folder = self.workdir / "view"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{number - keep:08d}.jpg").unlink(missing_ok=True)
+        return folder / f"{number:08d}.jpg"
+
+    def new_file(self, name: str) -> Path:
+        """A fresh path in the session folder, in a new sub-folder so names never clash or get cached."""
+        self.sm_counter += 1
+        folder = self.workdir / f"{self.sm_counter:05d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / name
+
+
+class SessionStore:
+    """Thread-safe map session hash -> :class:`Session`, with expiry and a cap on loaded studies."""
+
+    def __init__(self, root: Path, ttl_s: float = 3600.0, max_studies: int = 8):
+        self.root = Path(root)
+        self.ttl_s = ttl_s
+        self.max_studies = max_studies
+        self._sessions: dict[str, Session] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str | None) -> Session:
+        """The session for ``key`` (created on first use); touching it keeps it alive."""
+        key = key or "default"
+        self.sweep()
+        with self._lock:
+            session = self._sessions.get(key)
+            if session is None:
+                # A random folder name: nothing in the path derives from the session hash or the study.
+                workdir = self.root / uuid.uuid4().hex
+                workdir.mkdir(parents=True, exist_ok=True)
+                session = self._sessions[key] = Session(key=key, workdir=workdir)
+            session.last_used = time.monotonic()
+            return session
+
+    def close(self, key: str | None) -> None:
+        """End a session: drop its data and delete its folder."""
+        with self._lock:
+            session = self._sessions.pop(key or "default", None)
+        if session is not None:
+            with session.lock:
+                session.reset()
+                shutil.rmtree(session.workdir, ignore_errors=True)
+
+    def sweep(self) -> None:
+        """Close sessions idle for longer than ``ttl_s``."""
+        now = time.monotonic()
+        with self._lock:
+            stale = [k for k, s in self._sessions.items() if now - s.last_used > self.ttl_s]
+        for key in stale:
+            self.close(key)
+
+    def make_room(self, keep: str) -> None:
+        """Before a load: if ``max_studies`` studies are held, close the least recently used others."""
+        with self._lock:
+            loaded = sorted(
+                (s for k, s in self._sessions.items() if s.study is not None and k != keep),
+                key=lambda s: s.last_used,
+            )
+            excess = len(loaded) - (self.max_studies - 1)
+        for session in loaded[: max(0, excess)]:
+            self.close(session.key)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._sessions)
+
+    def __contains__(self, key: str) -> bool:
+        with self._lock:
+            return key in self._sessions
+
+    def keys(self) -> list[str]:
+        with self._lock:
+            return list(self._sessions)
