@@ -52,6 +52,8 @@ from slam.errors import SlamError
 from slam.model import ModelConfig, load_model
 
 COORDS = ("stored", "display")
+# The demo weights shipped with the package (trained on phantom studies: slam/weights/slam_demo.md)
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "slam_demo.safetensors"
 
 
 @dataclass(frozen=True)

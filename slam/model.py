@@ -40,6 +40,7 @@ BACKBONES: dict[str, tuple[str, tuple[str, str, str], tuple[int, int, int]]] = {
     "resnet34": ("resnet34", ("layer2", "layer3", "layer4"), (128, 256, 512)),
     "resnet50": ("resnet50", ("layer2", "layer3", "layer4"), (512, 1024, 2048)),
     "mobilenet_v3_large": ("mobilenet_v3_large", ("features.6", "features.12", "features.16"), (40, 112, 960)),
+    "mobilenet_v3_small": ("mobilenet_v3_small", ("features.3", "features.8", "features.12"), (24, 48, 576)),
 }
 KINDS = ("slam", "baseline")
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)

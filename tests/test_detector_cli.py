@@ -69,11 +69,14 @@ def test_predict_with_file_paths(data, tmp_path, capsys):
     assert "--file-paths" in capsys.readouterr().err
 
 
-def test_predict_requires_weights(data, capsys):
+def test_predict_requires_weights_when_the_demo_weights_are_missing(data, capsys, monkeypatch, tmp_path):
+    import slam.inference
+
+    monkeypatch.setattr(slam.inference, "DEFAULT_WEIGHTS", tmp_path / "missing.safetensors")
     _, studies = data
     assert main(["predict", str(studies[0]), "-o", "x.csv"]) == 2
     err = capsys.readouterr().err.strip()
-    assert "--weights is required" in err and "\n" not in err
+    assert "demo weights" in err and "--weights" in err and "\n" not in err
 
 
 @pytest.mark.parametrize(

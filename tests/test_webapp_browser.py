@@ -38,8 +38,10 @@ def app(tmp_path_factory):
                 patient_id="P0002", laterality="R")
     env = {"SLAM_EXAMPLES_DIR": str(examples), "GRADIO_TEMP_DIR": str(base / "gradio"),
            "SLAM_APP_LOG": str(base / "app.log")}
-    if h.find_weights(ROOT) is None:
-        # No bundled weights yet: a small, untrained model still runs the real detection path.
+    if not os.environ.get("SLAM_WEIGHTS"):
+        # A small, untrained model runs the real detection path with near-uniform attention, so its boxes
+        # span every slice; the bundled demo weights (scores ~0.03, a peaked attention) may show none on the
+        # slice under test, and this test is about the viewer drawing boxes, not about the model.
         from slam.model import ModelConfig, build_model, save_model
 
         config = ModelConfig(backbone="resnet18", num_slices=8, input_size=(96, 96), fpn_channels=64)

@@ -8,7 +8,7 @@ from pathlib import Path
 NAME = "predict"
 HELP = "detect lesions in DBT studies and write the DBTex predictions CSV"
 NO_WEIGHTS = (
-    "--weights is required: no trained SLAM weights ship yet (they come from the training code, train/); "
+    "no --weights given and the demo weights (slam/weights/slam_demo.safetensors) are missing; "
     "pass a .safetensors file with its .json config beside it (`slam init-weights` makes UNTRAINED ones "
     "for a pipeline check)"
 )
@@ -18,7 +18,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("study", nargs="*", help="studies: multi-frame DICOM, series directory, .zip, .npy/.npz "
                         "(none: every study listed in --file-paths)")  # fmt: skip
     parser.add_argument("-o", "--output", required=True, help="predictions CSV to write (DBTex format)")
-    parser.add_argument("--weights", help="model weights (.safetensors with its .json config beside it)")
+    parser.add_argument("--weights", help="model weights (.safetensors with its .json config beside it); default: "
+                        "the demo weights trained on phantom studies (slam/weights/slam_demo.md)")  # fmt: skip
     parser.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when present, else cpu")
     parser.add_argument("--file-paths", help="BCS-DBT file-paths.csv: PatientID, StudyUID, View of each study "
                         "(else they are read from the DICOM header)")  # fmt: skip
@@ -71,10 +72,12 @@ def _study_ids(study, source: Path, ids: dict) -> tuple[str, str, str]:
 
 def run(args: argparse.Namespace) -> int:
     from slam.errors import SlamError
+    from slam.inference import DEFAULT_WEIGHTS, Predictor
 
     if not args.weights:
-        raise SlamError(NO_WEIGHTS)
-    from slam.inference import Predictor
+        if not DEFAULT_WEIGHTS.is_file():
+            raise SlamError(NO_WEIGHTS)
+        args.weights = str(DEFAULT_WEIGHTS)
     from slam.io.csv_formats import Prediction, write_predictions_csv
 
     ids, listed = _ids_from_file_paths(args.file_paths) if args.file_paths else ({}, [])

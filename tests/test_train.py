@@ -1,0 +1,282 @@
+"""Training: config overrides, cache, augmentation, one optimisation step of each stage on CPU,
+the stage-2 feature cache against the full model, and a short end-to-end run whose checkpoint
+the Predictor loads. A tiny model (ResNet-18, 4 slices of 64 x 64) on a tiny phantom set."""
+
+from __future__ import annotations
+
+import csv
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from slam.errors import SlamError
+from slam.model import ModelConfig, build_model
+from train import stage1, stage2
+from train.augment import augment_volume
+from train.config import apply_override, load_config
+from train.data import Cache, VolumeDataset, build_cache, collate_padded, draw_order, to_targets
+from train.runtime import make_runtime, resolve_device
+
+TINY = dict(kind="slam", backbone="resnet18", num_slices=4, input_size=[64, 64], fpn_channels=16,
+            anchor_sizes=[[4, 8, 16], [16, 24, 32], [32, 48, 64]], aspect_ratios=[0.5, 1.0, 1.5],
+            attention_dropout=0.0, sampling="even")  # fmt: skip
+PHANTOM_SEED = 7  # 6 studies: 4 with masses, 2 without
+
+
+@pytest.fixture(scope="session")
+def phantom_dir(tmp_path_factory):
+    from slam.phantom.dataset import write_dataset
+
+    return write_dataset(tmp_path_factory.mktemp("phantom"), 6, PHANTOM_SEED, "small")
+
+
+@pytest.fixture(scope="session")
+def tiny_cache(phantom_dir, tmp_path_factory):
+    return build_cache(phantom_dir, tmp_path_factory.mktemp("cache") / "tiny.npz", 4, (64, 64), progress=False)
+
+
+def tiny_config(cache_path, out, stage: int, **extra) -> dict:
+    cfg = load_config(f"train/configs/stage{stage}.yaml")
+    cfg.update(device="cpu", precision="fp32", out=str(out), epochs=1, resume=False, **extra)
+    if stage == 1:
+        cfg["model"] = dict(TINY)
+    cfg["data"].update(train=str(cache_path), val=str(cache_path), batch_size=2, num_workers=0)
+    return cfg
+
+
+def fixed_batch(cache: Cache, order, augment=None) -> dict:
+    dataset = VolumeDataset(cache, order, augment)
+    return collate_padded([dataset[i] for i in range(len(order))], cache.boxes.shape[1])
+
+
+def test_config_overrides_are_typed_and_checked():
+    cfg = load_config("train/configs/stage1.yaml", ["optim.lr_backbone=3e-4", "model.input_size=[224, 192]"])
+    assert cfg["optim"]["lr_backbone"] == pytest.approx(3e-4)
+    assert cfg["model"]["input_size"] == [224, 192]
+    with pytest.raises(SlamError, match="unknown key"):
+        apply_override(cfg, "optim.lr_backbon=1.0")
+    with pytest.raises(SlamError, match="dotted.key=value"):
+        apply_override(cfg, "epochs")
+
+
+def test_cache_matches_ground_truth(phantom_dir, tiny_cache):
+    from slam.io.csv_formats import read_boxes_csv
+    from slam.sampling import representative_target
+
+    cache = Cache(tiny_cache)
+    assert cache.volumes.shape == (6, 4, 64, 64) and cache.volumes.dtype == np.uint8
+    assert cache.volumes.max() > 100  # windowed breast tissue, not an empty array
+    gt = read_boxes_csv(phantom_dir / "boxes.csv")
+    assert int(cache.n_boxes.sum()) == len(gt)
+    for box in gt:
+        i = int(np.flatnonzero(cache.ids[:, 1] == box.study_uid)[0])
+        # phantom studies are 384 x 320 -> 64 x 64: x / 5, y / 6
+        x1, y1, x2, y2 = cache.boxes[i, list(cache.box_slices[i]).index(box.slice)]
+        assert (x1, y1) == pytest.approx((box.x / 5, box.y / 6), abs=1e-3)
+        assert (x2 - x1, y2 - y1) == pytest.approx((box.width / 5, box.height / 6), abs=1e-3)
+    for i in range(6):
+        rows = [b for b in gt if b.study_uid == cache.ids[i, 1]]
+        if rows:
+            largest = max(rows, key=lambda b: b.width * b.height)
+            assert cache.slice_target[i] == representative_target(cache.indices[i], largest.slice)
+        else:
+            assert cache.slice_target[i] == -1
+    with pytest.raises(SlamError, match="rebuild"):
+        cache.check_model(ModelConfig(**{**TINY, "num_slices": 5, "input_size": (64, 64),
+                                         "anchor_sizes": ((4, 8, 16), (16, 24, 32), (32, 48, 64))}))
+
+
+def test_oversampling_and_padding(tiny_cache):
+    cache = Cache(tiny_cache)
+    order = draw_order(cache, positives_only=False, oversample_positives=2)
+    assert sorted(np.bincount(order, minlength=6)) == [1, 1, 2, 2, 2, 2]
+    assert set(draw_order(cache, True, 2)) == set(cache.positives)
+    batch = fixed_batch(cache, order[:6])
+    assert batch["volumes"].shape == (6, 4, 64, 64) and batch["boxes"].shape == (6, cache.boxes.shape[1], 4)
+    targets = to_targets(batch)
+    assert [len(t["boxes"]) for t in targets] == list(batch["n_boxes"]) == [int(cache.n_boxes[i]) for i in order[:6]]
+
+
+def test_augmentation_moves_every_slice_and_the_box_together():
+    rng = np.random.default_rng(3)
+    volume = torch.zeros(5, 96, 80, dtype=torch.uint8)
+    volume[:, 30:50, 20:36] = 200  # the same bright block on every slice, boxed exactly
+    box = torch.tensor([[20.0, 30.0, 36.0, 50.0]])
+    params = dict(rotate_deg=10, scale=0.15, translate=0.1, brightness=0.0, contrast=0.0, blur_p=0.0, noise_p=0.0)
+    moved_any = False
+    for _ in range(5):
+        out, boxes = augment_volume(volume, box, rng, params)
+        assert out.dtype == torch.uint8 and out.shape == volume.shape
+        assert all(torch.equal(out[0], out[k]) for k in range(1, 5))  # one transform for all slices
+        ys, xs = np.nonzero(out[0].numpy() > 100)
+        x1, y1, x2, y2 = boxes[0].tolist()
+        assert xs.min() >= x1 - 1 and xs.max() <= x2 + 1 and ys.min() >= y1 - 1 and ys.max() <= y2 + 1
+        # the box hugs the moved block (a rotated box is its enclosing box: at most ~40 % larger)
+        assert (x2 - x1) * (y2 - y1) <= 1.45 * (np.ptp(xs) + 1) * (np.ptp(ys) + 1)
+        moved_any |= abs(x1 - 20) > 1 or abs(y1 - 30) > 1
+    assert moved_any
+
+
+def _loss(net, batch, step):
+    torch.manual_seed(0)  # the RPN / RoI heads sample proposals at random
+    return float(step(net, batch)[0].detach())
+
+
+def test_stage1_step_lowers_the_loss(tiny_cache, tmp_path):
+    torch.manual_seed(0)
+    cache = Cache(tiny_cache)
+    batch = fixed_batch(cache, cache.positives[:2])
+    for weight in (0.0, 1.0):
+        cfg = tiny_config(tiny_cache, tmp_path, 1, detection_loss_weight=weight)
+        cfg["optim"].update(lr_backbone=1e-3, lr_attention=1e-3, lr_heads=1e-3)
+        model = stage1.build_stage1_model(cfg).train()
+        net = stage1.Stage1Net(model, weight)
+        optimizer = torch.optim.AdamW(stage1.param_groups(model, cfg["optim"]), weight_decay=0.0)
+        heads_before = model.rpn.head.conv[0][0].weight.clone()
+        step = lambda n, b, w=weight: stage1.train_step(n, b, w)  # noqa: E731
+        before = _loss(net, batch, step)
+        optimizer.zero_grad()
+        torch.manual_seed(0)
+        step(net, batch)[0].backward()
+        optimizer.step()
+        assert _loss(net, batch, step) < before
+        # the heads train only when their losses count
+        assert torch.equal(heads_before, model.rpn.head.conv[0][0].weight) == (weight == 0.0)
+
+
+def test_stage2_feature_cache_equals_the_full_model_and_a_step_lowers_the_loss(tiny_cache, tmp_path):
+    from slam.model import save_model
+
+    torch.manual_seed(0)
+    model = build_model(ModelConfig.from_dict(dict(TINY)))
+    save_model(model, tmp_path / "s1.safetensors")
+    cfg = tiny_config(tiny_cache, tmp_path, 2, init=str(tmp_path / "s1.safetensors"))
+    model = stage2.build_stage2_model(cfg)
+    frozen = {k: v.clone() for k, v in model.backbone.features.state_dict().items()}
+    cache = Cache(tiny_cache)
+    batch = fixed_batch(cache, np.arange(4))
+    volumes = batch["volumes"].float() / 255.0
+    with torch.no_grad():
+        levels, _ = stage2.fused_levels(model, volumes)
+    feature_batch = {**batch, **{name: f.half() for name, f in zip(stage2.LEVELS, levels, strict=True)}}
+    heads = stage2.HeadNet(model).train()
+    full, cached = _loss(model, batch, stage2.full_step), _loss(heads, feature_batch, stage2.feature_step)
+    assert cached == pytest.approx(full, rel=2e-2)  # float16 storage of the fused maps
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+    torch.manual_seed(0)
+    stage2.feature_step(heads, feature_batch)[0].backward()
+    optimizer.step()
+    assert _loss(heads, feature_batch, stage2.feature_step) < cached
+    assert all(torch.equal(v, model.backbone.features.state_dict()[k]) for k, v in frozen.items())
+
+
+def test_end_to_end_run_writes_a_checkpoint_the_predictor_runs(phantom_dir, tiny_cache, tmp_path):
+    from slam.inference import Predictor
+    from slam.io import load_study
+    from train.loop import fit  # noqa: F401  (the loop both stages share)
+    from train.runtime import Runtime
+
+    rt = Runtime("cpu", torch.device("cpu"))
+    cfg1 = tiny_config(tiny_cache, tmp_path / "s1", 1, detection_loss_weight=1.0)
+    best1 = stage1.run(rt, cfg1)
+    assert set(best1) >= {"epoch", "train_loss", "val_loss", "val_attention_acc", "val_dbtex_mean_sens"}
+    cfg1.update(resume=True, epochs=2)
+    stage1.run(rt, cfg1)  # continues at epoch 2 from last.*
+    with open(tmp_path / "s1" / "metrics.csv") as handle:
+        assert [int(r["epoch"]) for r in csv.DictReader(handle)] == [1, 2]
+
+    cfg2 = tiny_config(tiny_cache, tmp_path / "s2", 2, init=str(tmp_path / "s1" / "best.safetensors"))
+    cfg2["feature_cache"].update(enabled=True, copies=2)
+    best2 = stage2.run(rt, cfg2)
+    assert "val_dbtex_mean_sens" in best2 and (tmp_path / "s2" / "best.state.pt").is_file()
+
+    predictor = Predictor.from_weights(tmp_path / "s2" / "best.safetensors", device="cpu", score_threshold=0.0)
+    assert predictor.config.num_slices == 4 and predictor.config.extra["stage"] == 1
+    study = load_study(next(phantom_dir.rglob("*.dcm")))
+    result = predictor.predict(study)
+    assert result.slice_logits.shape == (4,) and 0 <= result.representative_slice < study.depth
+    assert all(0 <= d.x <= study.width and 0 <= d.y <= study.height for d in result.detections)
+
+
+def test_device_resolution():
+    assert resolve_device("cpu") == "cpu"
+    assert resolve_device("auto") in ("cpu", "cuda", "xla")
+    with pytest.raises(SlamError, match="accepted"):
+        resolve_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(SlamError, match="no CUDA GPU"):
+            resolve_device("cuda")
+    assert make_runtime("cpu").precision == "fp32" and make_runtime("cpu", "bf16").precision == "bf16"
+
+
+@pytest.mark.xla
+@pytest.mark.parametrize("stage", [1, 2])
+def test_xla_training_step(stage, tiny_cache, tmp_path, monkeypatch):
+    """One optimisation step of each stage on an XLA device (PJRT on the CPU here, a TPU core on a
+    TPU VM): parallel device loader, bf16 autocast, xm.optimizer_step. Runs in the torch_xla venv."""
+    monkeypatch.setenv("PJRT_DEVICE", os.environ.get("PJRT_DEVICE", "CPU"))
+    pytest.importorskip("torch_xla")
+    from slam.model import save_model
+    from train.loop import volume_loader
+
+    rt = make_runtime(resolve_device("xla"))
+    assert rt.kind == "xla" and rt.precision == "bf16"
+    torch.manual_seed(0)
+    if stage == 1:
+        cfg = tiny_config(tiny_cache, tmp_path, 1, detection_loss_weight=1.0)
+        model = stage1.build_stage1_model(cfg).to(rt.device).train()
+        net = stage1.Stage1Net(model, 1.0)
+        optimizer = torch.optim.AdamW(stage1.param_groups(model, cfg["optim"]))
+        step = lambda n, b: stage1.train_step(n, b, 1.0)  # noqa: E731
+        order = draw_order(Cache(tiny_cache), True, 1)
+    else:
+        save_model(build_model(ModelConfig.from_dict(dict(TINY))), tmp_path / "s1.safetensors")
+        cfg = tiny_config(tiny_cache, tmp_path, 2, init=str(tmp_path / "s1.safetensors"))
+        model = stage2.build_stage2_model(cfg).to(rt.device)
+        net, step = model, stage2.full_step
+        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+        order = draw_order(Cache(tiny_cache), False, 2)
+    trained = [p for g in optimizer.param_groups for p in g["params"]]
+    before = [p.detach().cpu().clone() for p in trained]
+    loader = volume_loader(rt, Cache(tiny_cache), order, cfg, augment=True)
+    batch = next(iter(rt.batches(loader)))
+    assert batch["volumes"].device.type == "xla"
+    assert all(isinstance(k, int) for k in batch["n_boxes"])  # box counts stay on the host
+    with rt.autocast():
+        loss, parts = step(net, batch)
+    loss.backward()
+    rt.optimizer_step(optimizer)
+    rt.sync()
+    assert np.isfinite(float(loss.detach().cpu()))
+    assert any(not torch.equal(b, p.detach().cpu()) for b, p in zip(before, trained, strict=True))
+
+
+def test_slam_predict_defaults_to_the_shipped_demo_weights(tmp_path):
+    """`slam predict` without --weights runs the demo model shipped in slam/weights (<= 10 MB, model card)."""
+    from slam.cli import main
+    from slam.inference import DEFAULT_WEIGHTS
+    from slam.io.csv_formats import read_predictions_csv
+    from slam.model import load_model
+
+    assert DEFAULT_WEIGHTS.is_file() and DEFAULT_WEIGHTS.stat().st_size <= 10 * 2**20
+    card = DEFAULT_WEIGHTS.with_suffix(".md").read_text()
+    assert "not for clinical use" in card.lower() and "python -m train.stage1" in card
+    assert load_model(DEFAULT_WEIGHTS).config.kind == "slam"
+    out = tmp_path / "predictions.csv"
+    assert main(["predict", "--file-paths", "examples/file-paths.csv", "-o", str(out), "--quiet",
+                 "--score-threshold", "0"]) == 0  # fmt: skip
+    assert {r.view for r in read_predictions_csv(out)} <= {"lcc", "rcc", "lmlo", "rmlo"}
+
+
+def test_mobilenet_v3_small_backbone_gives_c3_c4_c5():
+    """The demo model's backbone (added to slam.model.BACKBONES): strides 8/16/32 and the declared channels."""
+    from slam.model import BACKBONES
+
+    config = ModelConfig.from_dict({**TINY, "backbone": "mobilenet_v3_small"})
+    model = build_model(config).eval()
+    with torch.no_grad():
+        levels = model.backbone.features(torch.rand(2, 1, 64, 96))
+    assert [tuple(f.shape) for f in levels] == [(2, c, 64 // s, 96 // s) for c, s in
+                                                 zip(BACKBONES["mobilenet_v3_small"][2], (8, 16, 32), strict=True)]
