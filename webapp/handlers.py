@@ -458,8 +458,9 @@ def summary(session: Session, threshold: float) -> str:
     rep = prediction.representative_slice + 1
     if not found:
         top = max((d.score for d in prediction.detections), default=0.0)
-        return (f"### ✅ Normal\nNo finding scores ≥ {threshold:.2f} (top score {top:.2f}). "
-                f"Representative slice: {rep}.")
+        # Worded as the model's output, not a normal read: a weak model (the demo weights) finds little.
+        return (f"### ✅ Normal (no finding ≥ {threshold:.2f})\nTop score {top:.2f}. Representative slice: {rep}. "
+                "The detector's measured sensitivity is in the model card: no finding is not a normal read.")
     best = found[0]
     return (f"### ⚠️ Finding\n{len(found)} finding{'s' if len(found) > 1 else ''} ≥ {threshold:.2f}; "
             f"top score **{best.score:.2f}** on slices {best.z + 1}–{best.z + best.depth}. "

@@ -1,4 +1,4 @@
-"""``slam predict STUDY... -o predictions.csv --weights W``: run the detector, write the DBTex CSV."""
+"""``slam predict STUDY... -o predictions.csv [--weights W]``: run the detector, write the DBTex CSV."""
 
 from __future__ import annotations
 
@@ -26,8 +26,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preprocess", action="store_true", help="AWA denoising, border removal, CLAHE first")
     parser.add_argument("--score-threshold", type=float, default=0.05, help="keep boxes scoring at least this")
     parser.add_argument("--max-detections", type=int, default=20, help="most findings per study")
-    parser.add_argument("--coords", choices=("stored", "display"), default="stored",
-                        help="pixel frame of the boxes: stored (as in the file) or display (BCS-DBT reader)")  # fmt: skip
+    parser.add_argument("--coords", choices=("stored", "display"),
+                        help="pixel frame of the boxes: stored (as in the file) or display (the BCS-DBT reader's, "
+                        "which its boxes.csv uses); default: display with --file-paths, else stored")  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         raise SlamError("no study given: pass STUDY paths or --file-paths listing them")
     predictor = Predictor.from_weights(
         args.weights, device=args.device, preprocess=args.preprocess, score_threshold=args.score_threshold,
-        max_detections=args.max_detections, coords=args.coords,
+        max_detections=args.max_detections, coords=args.coords or ("display" if args.file_paths else "stored"),
     )  # fmt: skip
     from tqdm import tqdm
 
