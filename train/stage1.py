@@ -54,6 +54,12 @@ def build_stage1_model(cfg: dict) -> nn.Module:
         for module in model.modules():
             if isinstance(module, nn.BatchNorm2d):
                 module.momentum = float(cfg["bn_momentum"])
+    # Fewer sampled anchors / RoIs per image (torchvision: 256 / 512): with 1-2 small masses per
+    # volume the easy negatives otherwise swamp the few positives and the detection loss stays flat.
+    if cfg.get("rpn_batch_per_image"):
+        model.rpn.fg_bg_sampler.batch_size_per_image = int(cfg["rpn_batch_per_image"])
+    if cfg.get("box_batch_per_image"):
+        model.roi_heads.fg_bg_sampler.batch_size_per_image = int(cfg["box_batch_per_image"])
     if not cfg["detection_loss_weight"]:
         for module in (model.backbone.fpn, model.rpn, model.roi_heads):
             module.requires_grad_(False)
@@ -101,8 +107,9 @@ def run(rt: Runtime, cfg: dict) -> dict:
         att = attention_summary(logits, val_cache.slice_target[val_positives])
         return {"val_loss": att["loss"], "val_attention_acc": att["acc"]}
 
+    monitor = cfg.get("monitor", "val_loss")  # e.g. val_dbtex_mean_sens: select on detection, not slices
     return fit(rt, cfg, model, net, optimizer, loader, lambda n, b: train_step(n, b, weight), validate,
-               monitor="val_loss", mode="min")  # fmt: skip
+               monitor=monitor, mode="min" if monitor == "val_loss" else "max")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
