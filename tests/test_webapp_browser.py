@@ -40,7 +40,7 @@ def app(tmp_path_factory):
            "SLAM_APP_LOG": str(base / "app.log")}
     if not os.environ.get("SLAM_WEIGHTS"):
         # A small, untrained model runs the real detection path with near-uniform attention, so its boxes
-        # span every slice; the bundled demo weights (scores ~0.03, a peaked attention) may show none on the
+        # span every slice; the bundled demo weights (weak, with a peaked attention) may show none on the
         # slice under test, and this test is about the viewer drawing boxes, not about the model.
         from slam.model import ModelConfig, build_model, save_model
 
