@@ -82,7 +82,7 @@ def test_boxes_csv_round_trip(tmp_path):
 ])
 def test_malformed_predictions_csv(tmp_path, text, expected):
     (tmp_path / "p.csv").write_text(text)
-    with pytest.raises(SlamError, match=None) as info:
+    with pytest.raises(SlamError) as info:
         read_predictions_csv(tmp_path / "p.csv")
     assert expected in str(info.value)
 

@@ -132,6 +132,11 @@ def _set_pixels(ds: Dataset, array: np.ndarray, transfer_syntax: str) -> None:
         ds.LossyImageCompression = "01"
 
 
+def _check_volume(volume: np.ndarray) -> None:
+    if volume.ndim != 3 or volume.dtype.kind != "u":
+        raise SlamError(f"volume must be (D, H, W) unsigned integers, got {volume.shape} {volume.dtype}")
+
+
 def write_volume_dicom(
     path: str | os.PathLike,
     volume: np.ndarray,
@@ -159,8 +164,7 @@ def write_volume_dicom(
         meta: patient_name, patient_id, patient_sex, study_uid, series_uid, sop_instance_uid, study_date,
             ... (strings).
     """
-    if volume.ndim != 3 or volume.dtype.kind != "u":
-        raise SlamError(f"volume must be (D, H, W) unsigned integers, got {volume.shape} {volume.dtype}")
+    _check_volume(volume)
     depth, rows, cols = volume.shape
     bits_stored = bits_stored or volume.dtype.itemsize * 8
     ds = _base_dataset(BTO_SOP_CLASS, meta)
@@ -218,8 +222,7 @@ def write_series_dicom(
     Each file carries ImagePositionPatient / ImageOrientationPatient and InstanceNumber, the keys a
     reader orders slices by. Returns the paths in slice order.
     """
-    if volume.ndim != 3 or volume.dtype.kind != "u":
-        raise SlamError(f"volume must be (D, H, W) unsigned integers, got {volume.shape} {volume.dtype}")
+    _check_volume(volume)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     meta.setdefault("series_uid", generate_uid())
