@@ -48,9 +48,11 @@ def run_one(method: str, backbone: str, study_path: str, threads: int, repeats: 
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from slam.inference import Predictor, volume_to_input
+    from slam.detection.config import ModelConfig
+    from slam.detection.inputs import volume_to_input
+    from slam.detection.model import build_model
+    from slam.detection.predictor import Predictor
     from slam.io import load_study
-    from slam.model import ModelConfig, build_model
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -106,7 +108,7 @@ def full_size_input_ms(threads: int) -> float:
     import numpy as np
     import torch
 
-    from slam.inference import slice_to_input
+    from slam.detection.inputs import slice_to_input
     from slam.io import Study
 
     torch.set_num_threads(threads)

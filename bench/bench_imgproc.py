@@ -5,10 +5,10 @@ depth=64)``, or with ``--study pattern`` a simpler breast-like pattern of any si
 .npy, then runs each step in a fresh subprocess (so that the peak RSS, VmHWM, belongs to that step
 with the study loaded, nothing else):
 
-- preprocessing of every slice: ``slam.preprocess.preprocess_volume`` (2 threads) vs per-slice
+- preprocessing of every slice: ``slam.imaging.preprocess.preprocess_volume`` (2 threads) vs per-slice
   float64 ``scipy.signal.wiener`` on the Anscombe transform followed by the same OpenCV border and
   CLAHE calls, one slice after the other;
-- SM of a 20-slice slab and of the whole volume: ``slam.sm.synthetic_mammogram`` vs a per-slice
+- SM of a 20-slice slab and of the whole volume: ``slam.imaging.sm.synthetic_mammogram`` vs a per-slice
   Python loop in float64, as the original did.
 
 Prints wall time (median of --repeat runs for ours), the process CPU time of that run (on a busy
@@ -47,8 +47,8 @@ study, step, impl, out, repeat = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv
 import cv2
 if impl == "ref":
     import scipy.signal
-from slam.preprocess import preprocess_volume
-from slam.sm import slab_range, slab_weights, synthetic_mammogram
+from slam.imaging.preprocess import preprocess_volume
+from slam.imaging.sm import slab_range, slab_weights, synthetic_mammogram
 
 volume = np.load(study)
 loaded = high_water_bytes()
@@ -109,7 +109,7 @@ for _ in range(repeat if impl == "ours" else 1):
     cpu.append(time.process_time() - c0)
 peak = high_water_bytes()
 if step == "preprocess":  # the denoising step alone, on every 8th slice (after the timing)
-    from slam.preprocess import awa_denoise
+    from slam.imaging.preprocess import awa_denoise
     outputs["awa-u8"] = np.stack([(awa_denoise if impl == "ours" else ref_awa)(volume[k]) for k in range(0, depth, 8)])
 np.savez(out, **outputs)
 median = sorted(range(len(times)), key=times.__getitem__)[len(times) // 2]

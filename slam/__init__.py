@@ -1,8 +1,9 @@
 """SLAM: slice-level attention for digital breast tomosynthesis (DBT).
 
-Sub-modules: ``io`` (DICOM loading/writing, CSV formats), ``phantom`` (synthetic
-studies), ``preprocess``/``sm`` (image processing, synthetic mammogram),
-``model``/``inference``/``metrics`` (detector and DBTex evaluation), ``cli``.
+Packages: ``io`` (DICOM loading/writing, CSV formats), ``imaging`` (display, preprocessing,
+synthetic mammogram, viewport, orientation), ``detection`` (config, model, inputs,
+post-processing, predictor, baseline, sampling, metrics, weights), ``phantom`` (synthetic
+studies), ``commands`` (the CLI's sub-commands).
 """
 
 from slam.errors import SlamError

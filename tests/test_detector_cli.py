@@ -70,9 +70,9 @@ def test_predict_with_file_paths(data, tmp_path, capsys):
 
 
 def test_predict_requires_weights_when_the_demo_weights_are_missing(data, capsys, monkeypatch, tmp_path):
-    import slam.inference
+    import slam.detection.weights
 
-    monkeypatch.setattr(slam.inference, "DEFAULT_WEIGHTS", tmp_path / "missing.safetensors")
+    monkeypatch.setattr(slam.detection.weights, "DEFAULT_WEIGHTS", tmp_path / "missing.safetensors")
     _, studies = data
     assert main(["predict", str(studies[0]), "-o", "x.csv"]) == 2
     err = capsys.readouterr().err.strip()

@@ -1,4 +1,4 @@
-"""slam.model: shapes, gradient flow through attention and fusion, safetensors round trip."""
+"""slam.detection.model: shapes, gradient flow through attention and fusion, safetensors round trip."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import json
 import pytest
 import torch
 
+from slam.detection.config import ModelConfig, config_path
+from slam.detection.model import build_model, load_model, save_model
 from slam.errors import SlamError
-from slam.model import ModelConfig, build_model, config_path, load_model, save_model
 
 TINY = ModelConfig(backbone="resnet18", num_slices=4, input_size=(64, 96), fpn_channels=32)
 

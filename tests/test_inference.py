@@ -1,4 +1,4 @@
-"""slam.inference and slam.baseline: coordinates back to original pixels/slices on flipped, non-square studies."""
+"""slam.detection.predictor and slam.detection.baseline: coordinates back to original pixels/slices on flipped, non-square studies."""
 
 from __future__ import annotations
 
@@ -7,18 +7,14 @@ import pytest
 import torch
 from conftest import breast_volume
 
-from slam.baseline import merge_slices
-from slam.inference import (
-    Predictor,
-    attention_depth,
-    box_to_input,
-    on_background,
-    slice_weights_over_volume,
-    volume_to_input,
-)
+from slam.detection.baseline import merge_slices
+from slam.detection.config import ModelConfig
+from slam.detection.inputs import box_to_input, volume_to_input
+from slam.detection.model import build_model
+from slam.detection.postprocess import attention_depth, on_background, slice_weights_over_volume
+from slam.detection.predictor import Predictor
+from slam.detection.sampling import sample_indices
 from slam.io import load_study, write_volume_dicom
-from slam.model import ModelConfig, build_model
-from slam.sampling import sample_indices
 
 INPUT = (64, 96)  # (h, w): the 150 x 100 study is scaled by 100/96 in x and 150/64 in y
 MARKER = (10, 20, 20, 30)  # stored x, y, width, height of a bright block on slice 5

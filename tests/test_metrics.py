@@ -1,4 +1,4 @@
-"""slam.metrics on hand-built cases: each edge of the DBTex TP rule, duplicates, several boxes, FROC values."""
+"""slam.detection.metrics on hand-built cases: each edge of the DBTex TP rule, duplicates, several boxes, FROC values."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
+from slam.detection.metrics import evaluate, froc_figure, is_true_positive, match_predictions, save_froc_png
 from slam.errors import SlamError
 from slam.io.csv_formats import GroundTruthBox, Label, Prediction
-from slam.metrics import evaluate, froc_figure, is_true_positive, match_predictions, save_froc_png
 
 
 def gt(x, y, w, h, slice_, uid="S1", view="lcc", depth=40):

@@ -11,7 +11,7 @@ import scipy.ndimage
 import scipy.signal
 
 from slam.errors import SlamError
-from slam.preprocess import (
+from slam.imaging.preprocess import (
     anscombe,
     artifact_band,
     awa_denoise,

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
+from slam.detection.sampling import representative_target, sample_indices, sampled_position, trim_range
 from slam.errors import SlamError
-from slam.sampling import representative_target, sample_indices, sampled_position, trim_range
 
 
 def _check_even(indices: np.ndarray, first: int, last: int, n: int) -> None:

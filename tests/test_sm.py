@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from slam.errors import SlamError
-from slam.preprocess import artifact_band, clahe
-from slam.sm import apply_window, boxes_rgb, burn_boxes, slab_range, slab_weights, synthetic_mammogram
+from slam.imaging.preprocess import artifact_band, clahe
+from slam.imaging.sm import apply_window, boxes_rgb, burn_boxes, slab_range, slab_weights, synthetic_mammogram
 
 
 def _reference_sm(volume, first, stop, center, mode="max", weighting="sigmoid", threshold=0.8,

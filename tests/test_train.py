@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 import torch
 
+from slam.detection.config import ModelConfig
+from slam.detection.model import build_model
 from slam.errors import SlamError
-from slam.model import ModelConfig, build_model
 from train import stage1, stage2
 from train.augment import augment_volume
 from train.config import apply_override, load_config
@@ -62,8 +63,8 @@ def test_config_overrides_are_typed_and_checked():
 
 
 def test_cache_matches_ground_truth(phantom_dir, tiny_cache):
+    from slam.detection.sampling import representative_target
     from slam.io.csv_formats import read_boxes_csv
-    from slam.sampling import representative_target
 
     cache = Cache(tiny_cache)
     assert cache.volumes.shape == (6, 4, 64, 64) and cache.volumes.dtype == np.uint8
@@ -147,7 +148,7 @@ def test_stage1_step_lowers_the_loss(tiny_cache, tmp_path):
 
 
 def test_stage2_feature_cache_equals_the_full_model_and_a_step_lowers_the_loss(tiny_cache, tmp_path):
-    from slam.model import save_model
+    from slam.detection.model import save_model
 
     torch.manual_seed(0)
     model = build_model(ModelConfig.from_dict(dict(TINY)))
@@ -173,7 +174,7 @@ def test_stage2_feature_cache_equals_the_full_model_and_a_step_lowers_the_loss(t
 
 
 def test_end_to_end_run_writes_a_checkpoint_the_predictor_runs(phantom_dir, tiny_cache, tmp_path):
-    from slam.inference import Predictor
+    from slam.detection.predictor import Predictor
     from slam.io import load_study
     from train.loop import fit  # noqa: F401  (the loop both stages share)
     from train.runtime import Runtime
@@ -218,7 +219,7 @@ def test_xla_training_step(stage, tiny_cache, tmp_path, monkeypatch):
     TPU VM): parallel device loader, bf16 autocast, xm.optimizer_step. Runs in the torch_xla venv."""
     monkeypatch.setenv("PJRT_DEVICE", os.environ.get("PJRT_DEVICE", "CPU"))
     pytest.importorskip("torch_xla")
-    from slam.model import save_model
+    from slam.detection.model import save_model
     from train.loop import volume_loader
 
     rt = make_runtime(resolve_device("xla"))
@@ -256,9 +257,9 @@ def test_xla_training_step(stage, tiny_cache, tmp_path, monkeypatch):
 def test_slam_predict_defaults_to_the_shipped_demo_weights(tmp_path):
     """`slam predict` without --weights runs the demo model shipped in slam/weights (<= 10 MB, model card)."""
     from slam.cli import main
-    from slam.inference import DEFAULT_WEIGHTS
+    from slam.detection.model import load_model
+    from slam.detection.weights import DEFAULT_WEIGHTS
     from slam.io.csv_formats import read_predictions_csv
-    from slam.model import load_model
 
     assert DEFAULT_WEIGHTS.is_file() and DEFAULT_WEIGHTS.stat().st_size <= 10 * 2**20
     card = DEFAULT_WEIGHTS.with_suffix(".md").read_text()
@@ -271,8 +272,8 @@ def test_slam_predict_defaults_to_the_shipped_demo_weights(tmp_path):
 
 
 def test_mobilenet_v3_small_backbone_gives_c3_c4_c5():
-    """The demo model's backbone (added to slam.model.BACKBONES): strides 8/16/32 and the declared channels."""
-    from slam.model import BACKBONES
+    """The demo model's backbone (added to slam.detection.config.BACKBONES): strides 8/16/32 and the declared channels."""
+    from slam.detection.config import BACKBONES
 
     config = ModelConfig.from_dict({**TINY, "backbone": "mobilenet_v3_small"})
     model = build_model(config).eval()

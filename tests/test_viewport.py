@@ -1,4 +1,4 @@
-"""slam.viewport: the displayed rectangle, crop + downscale + window, box overlays."""
+"""slam.imaging.viewport: the displayed rectangle, crop + downscale + window, box overlays."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from slam.display import window_to_uint8
-from slam.viewport import (
+from slam.imaging.display import window_to_uint8
+from slam.imaging.orientation import flip_image
+from slam.imaging.viewport import (
     BOX_COLOR,
     View,
     crop_resize,
@@ -15,7 +16,6 @@ from slam.viewport import (
     encode_jpeg,
     make_view,
     render_slice,
-    to_display,
 )
 
 
@@ -74,8 +74,9 @@ def test_draw_boxes_maps_through_the_view_and_skips_boxes_outside():
     assert out[:, 60:].max() == 0 and out[80:].max() == 0  # box 2 lies outside the view: nothing else drawn
 
 
-def test_to_display_and_jpeg():
+def test_flip_image_and_jpeg():
     image = np.arange(12, dtype=np.uint8).reshape(3, 4)
-    np.testing.assert_array_equal(to_display(image, True, True), image[::-1, ::-1])
+    np.testing.assert_array_equal(flip_image(image, True, True), image[::-1, ::-1])
+    np.testing.assert_array_equal(flip_image(image, False, True), image[:, ::-1])
     decoded = cv2.imdecode(np.frombuffer(encode_jpeg(np.full((16, 16), 128, np.uint8)), np.uint8), cv2.IMREAD_GRAYSCALE)
     assert decoded.shape == (16, 16) and abs(int(decoded.mean()) - 128) <= 1

@@ -42,7 +42,8 @@ def app(tmp_path_factory):
         # A small, untrained model runs the real detection path with near-uniform attention, so its boxes
         # span every slice; the bundled demo weights (weak, with a peaked attention) may show none on the
         # slice under test, and this test is about the viewer drawing boxes, not about the model.
-        from slam.model import ModelConfig, build_model, save_model
+        from slam.detection.config import ModelConfig
+        from slam.detection.model import build_model, save_model
 
         config = ModelConfig(backbone="resnet18", num_slices=8, input_size=(96, 96), fpn_channels=64)
         env["SLAM_WEIGHTS"] = str(save_model(build_model(config), base / "tiny.safetensors"))

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from slam.errors import SlamError
+from slam.imaging.viewport import make_view
 from slam.io import load_study
-from slam.viewport import make_view
 from tests.webapp_support import write_study
 from webapp import handlers as h
 from webapp.state import SessionStore

@@ -30,7 +30,7 @@ def params(session, **kw):
 
 
 def test_preprocess_then_view_and_back(session):
-    pytest.importorskip("slam.preprocess")
+    pytest.importorskip("slam.imaging.preprocess")
     calls = []
     message = h.run_preprocess(session, lambda done, total: calls.append((done, total)))
     assert "12 slices" in message and calls[-1] == (12, 12)
@@ -44,7 +44,7 @@ def test_preprocess_then_view_and_back(session):
 
 
 def test_sm_follows_display_orientation_and_exports(session):
-    sm_module = pytest.importorskip("slam.sm")
+    sm_module = pytest.importorskip("slam.imaging.sm")
     image = h.compute_sm(session, h.SMParams())
     study = session.study
     reference = sm_module.synthetic_mammogram(study.pixels, invert=study.invert).image8
@@ -64,7 +64,7 @@ def test_sm_follows_display_orientation_and_exports(session):
 
 def prediction_of(session, detections, representative: int):
     """A real StudyPrediction built from given detections (display pixels), as the detector returns."""
-    inference = pytest.importorskip("slam.inference")
+    inference = pytest.importorskip("slam.detection.predictor")
     depth = session.study.depth
     weights = np.full(depth, 1.0 / depth, np.float32)
     return inference.StudyPrediction(
@@ -102,8 +102,8 @@ def test_findings_overlay_table_summary_and_exports(session):
 
 
 def test_real_detector_on_a_tiny_model(session, tmp_path):
-    pytest.importorskip("slam.inference")
-    model_module = pytest.importorskip("slam.model")
+    pytest.importorskip("slam.detection.predictor")
+    model_module = pytest.importorskip("slam.detection.model")
     config = model_module.ModelConfig(backbone="resnet18", num_slices=6, input_size=(64, 64), fpn_channels=64)
     weights = model_module.save_model(model_module.build_model(config), tmp_path / "tiny.safetensors")
     assert h.detector_unavailable(weights) is None

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import yaml
 
+from slam.detection.config import ModelConfig
 from slam.errors import SlamError
-from slam.model import ModelConfig
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> dict:
@@ -52,7 +52,7 @@ def apply_override(config: dict, item: str) -> None:
 
 
 def model_config(config: dict, notes: dict | None = None) -> ModelConfig:
-    """The ``model`` section as a :class:`slam.model.ModelConfig` (``notes`` go to its ``extra``)."""
+    """The ``model`` section as a :class:`slam.detection.config.ModelConfig` (``notes`` go to its ``extra``)."""
     fields = copy.deepcopy(config["model"])
     fields["extra"] = {**fields.get("extra", {}), **(notes or {})}
     return ModelConfig.from_dict(fields)

@@ -2,7 +2,7 @@
 
 Cache file (``.npz``, uncompressed), S studies, N sampled slices of (h, w) = ``input_size``:
 
-- ``volumes`` (S, N, h, w) uint8: exactly what ``slam.inference`` feeds the model, x 255
+- ``volumes`` (S, N, h, w) uint8: exactly what ``slam.detection.predictor`` feeds the model, x 255
   (display orientation, the study's window or the SPEC §3 preprocessing);
 - ``indices`` (S, N) int64 original slice of each sampled slice; ``depth`` (S,) int64 D;
 - ``boxes`` (S, K, 4) float32 x1, y1, x2, y2 in input pixels, ``n_boxes`` (S,) int64 valid rows,
@@ -58,10 +58,10 @@ def build_cache(data_dir: str | Path, out: str | Path, num_slices: int, input_si
     """
     from tqdm import tqdm
 
-    from slam.inference import box_to_input, volume_to_input
+    from slam.detection.inputs import box_to_input, volume_to_input
+    from slam.detection.sampling import representative_target, sample_indices
     from slam.io import load_study
     from slam.io.csv_formats import read_boxes_csv, read_file_paths_csv
-    from slam.sampling import representative_target, sample_indices
 
     data_dir = Path(data_dir)
     rows = read_file_paths_csv(data_dir / "file-paths.csv")

@@ -28,8 +28,10 @@ def evaluate_folder(weights: str | Path, data_dir: str | Path, out: str | Path |
     """Run the model on every study of ``data_dir`` and score it (see the module docstring)."""
     from tqdm import tqdm
 
+    from slam.detection.metrics import evaluate, save_froc_png
+    from slam.detection.predictor import Predictor
+    from slam.detection.sampling import representative_target
     from slam.errors import SlamError
-    from slam.inference import Predictor
     from slam.io import load_study
     from slam.io.csv_formats import (
         Prediction,
@@ -38,8 +40,6 @@ def evaluate_folder(weights: str | Path, data_dir: str | Path, out: str | Path |
         read_labels_csv,
         write_predictions_csv,
     )
-    from slam.metrics import evaluate, save_froc_png
-    from slam.sampling import representative_target
     from train.data import study_path
 
     data_dir = Path(data_dir)

@@ -2,7 +2,7 @@
 
     python -m train.export runs/demo/stage2/best.safetensors slam/weights/slam_demo.safetensors
 
-Halving the file keeps the demo model under the repository's 10 MB limit; ``slam.model.load_model``
+Halving the file keeps the demo model under the repository's 10 MB limit; ``slam.detection.model.load_model``
 copies the float16 values into the float32 parameters, so inference runs in float32 as trained
 (the held-out metrics in the model card are measured on the exported file).
 """
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import torch
 
+from slam.detection.config import config_path
 from slam.errors import SlamError
-from slam.model import config_path
 
 
 def export_half(src: str | Path, dst: str | Path) -> Path:

@@ -15,8 +15,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler
 
+from slam.detection.model import load_model, save_model
 from slam.errors import SlamError
-from slam.model import load_model, save_model
 from train.data import Cache, VolumeDataset, collate_padded
 from train.runtime import Runtime
 
@@ -58,7 +58,7 @@ def _to_cpu(obj):
 
 
 def save_checkpoint(out: Path, name: str, model: nn.Module, optimizer, scheduler, state: dict) -> Path:
-    """``out/name.safetensors`` + ``.json`` (the model, ``slam.model.save_model``) and
+    """``out/name.safetensors`` + ``.json`` (the model, ``slam.detection.model.save_model``) and
     ``out/name.state.pt`` (optimizer, LR scheduler, loop state) for ``--resume``."""
     path = save_model(model, out / f"{name}.safetensors")
     torch.save({"optimizer": _to_cpu(optimizer.state_dict()), "scheduler": scheduler.state_dict(),

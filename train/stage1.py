@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from slam.model import build_model, load_model
+from slam.detection.model import build_model, load_model
 from train.config import add_common_args, model_config, resolve_args
 from train.data import Cache, draw_order, to_targets
 from train.loop import fit, seed_everything, volume_loader

@@ -22,8 +22,8 @@ from torch import Tensor, nn
 from torch.utils.data import Dataset
 from torchvision.models.detection.image_list import ImageList
 
+from slam.detection.model import load_model
 from slam.errors import SlamError
-from slam.model import load_model
 from train.config import add_common_args, resolve_args
 from train.data import Cache, VolumeDataset, collate_padded, draw_order, to_targets
 from train.loop import fit, make_loader, seed_everything, volume_loader

@@ -1,6 +1,6 @@
 """Validation on a cache: slice-attention loss/accuracy and the DBTex metric, in input pixels.
 
-Detections go through the same post-processing as ``slam.inference.Predictor`` (score
+Detections go through the same post-processing as ``slam.detection.predictor.Predictor`` (score
 threshold, NMS, background rule, attention depth); boxes stay in input pixels, so the DBTex
 distance floor is ``min_dist_mm`` divided by the input pixel size (the median over studies).
 """
@@ -13,9 +13,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from slam.inference import Predictor, attention_depth
+from slam.detection.metrics import evaluate
+from slam.detection.postprocess import attention_depth
+from slam.detection.predictor import Predictor
 from slam.io.csv_formats import GroundTruthBox, Label, Prediction
-from slam.metrics import evaluate
 from train.data import Cache
 from train.runtime import Runtime
 

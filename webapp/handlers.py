@@ -1,7 +1,7 @@
 """What the UI's events do, as plain functions of a :class:`~webapp.state.Session` (no Gradio here).
 
-The image work is in ``slam`` (``slam.viewport`` for the slice view, ``slam.sm``, ``slam.preprocess``,
-``slam.inference``); these functions pick what to show and turn it into HTML, tables and files.
+The image work is in ``slam`` (``slam.imaging.viewport`` for the slice view, ``slam.imaging.sm``, ``slam.imaging.preprocess``,
+``slam.detection.predictor``); these functions pick what to show and turn it into HTML, tables and files.
 Boxes are kept in DISPLAY-orientation original pixels; exports convert where a format needs stored ones.
 """
 
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from slam.display import robust_window
 from slam.errors import SlamError
-from slam.io import load_study, write_derived_dicom, write_png
-from slam.viewport import (
+from slam.imaging.display import robust_window
+from slam.imaging.orientation import flip_image
+from slam.imaging.viewport import (
     BOX_COLOR,
     TOP_BOX_COLOR,
     View,
@@ -28,8 +28,8 @@ from slam.viewport import (
     encode_jpeg,
     make_view,
     render_slice,
-    to_display,
 )
+from slam.io import load_study, write_derived_dicom, write_png
 from webapp.state import Session
 
 ORIGINAL, PREPROCESSED = "Original", "Preprocessed"
@@ -304,7 +304,7 @@ def study_info(session: Session, deidentify: bool) -> str:
 def run_preprocess(session: Session, progress: Callable[[int, int], None] | None = None, workers: int = 2) -> str:
     """SPEC §3 preprocessing of every slice into ``session.preprocessed`` ((D, H, W) uint8)."""
     require_study(session)
-    from slam.preprocess import preprocess_volume
+    from slam.imaging.preprocess import preprocess_volume
 
     study = session.study
     result = preprocess_volume(study.pixels, workers=workers, progress=progress, invert=study.invert)
@@ -321,7 +321,7 @@ def compute_sm(session: Session, params: SMParams, source: str = ORIGINAL) -> np
     Stored in ``session.sm``; the 16-bit version is recomputed on export.
     """
     require_study(session)
-    from slam.sm import synthetic_mammogram
+    from slam.imaging.sm import synthetic_mammogram
 
     study = session.study
     result = synthetic_mammogram(
@@ -331,7 +331,7 @@ def compute_sm(session: Session, params: SMParams, source: str = ORIGINAL) -> np
         if session.study is not study:
             raise SlamError("a new study was opened while the SM was computed; try again")
         session.sm_result = result
-        session.sm = to_display(result.image8, study.flip_rows, study.flip_cols)
+        session.sm = np.ascontiguousarray(flip_image(result.image8, study.flip_rows, study.flip_cols))
     return session.sm
 
 
@@ -411,7 +411,7 @@ def card_disclaimer(card: str) -> str:
 
 def load_detector(weights: Path):
     """The model for ``weights``, loaded once per process (thread-safe)."""
-    from slam.model import load_model
+    from slam.detection.model import load_model
 
     key = str(weights.resolve())
     with _MODELS_LOCK:
@@ -425,7 +425,7 @@ def predict_study(study, weights: Path, device: str | None = None):
 
     A plain function of picklable arguments, so a ZeroGPU Space can run it on a borrowed GPU.
     """
-    from slam.inference import Predictor
+    from slam.detection.predictor import Predictor
 
     reason = detector_unavailable(weights)
     if reason:
@@ -526,7 +526,7 @@ def export_sm_png(session: Session, with_boxes: bool, threshold: float) -> Path:
 
 def export_sm_dicom(session: Session, with_boxes: bool, threshold: float, deidentify: bool) -> Path:
     """The SM as a derived 16-bit DICOM in the source's stored orientation (boxes burned in white)."""
-    from slam.sm import burn_boxes
+    from slam.imaging.sm import burn_boxes
 
     _require_sm(session)
     study = session.study

@@ -30,9 +30,9 @@ class Session:
     study: Study | None = None
     label: str = ""  # short non-identifying name of the source (e.g. "example 2" or "upload")
     preprocessed: np.ndarray | None = None  # (D, H, W) uint8, stored orientation
-    prediction: Any = None  # slam.inference.StudyPrediction, boxes in display pixels
+    prediction: Any = None  # slam.detection.predictor.StudyPrediction, boxes in display pixels
     sm: np.ndarray | None = None  # last synthetic mammogram, (H, W) uint8 display orientation
-    sm_result: Any = None  # its slam.sm.SMResult (stored orientation, 8 and 16 bit)
+    sm_result: Any = None  # its slam.imaging.sm.SMResult (stored orientation, 8 and 16 bit)
     sm_counter: int = 0
     view_counter: int = 0
     presets: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)

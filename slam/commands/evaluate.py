@@ -22,8 +22,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from slam.detection.metrics import evaluate, save_froc_png
     from slam.io.csv_formats import read_boxes_csv, read_labels_csv, read_predictions_csv
-    from slam.metrics import evaluate, save_froc_png
 
     result = evaluate(
         read_predictions_csv(args.predictions), read_boxes_csv(args.boxes), read_labels_csv(args.labels),

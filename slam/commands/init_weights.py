@@ -26,7 +26,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from slam.model import ModelConfig, build_model, save_model
+    from slam.detection.config import ModelConfig
+    from slam.detection.model import build_model, save_model
 
     torch.manual_seed(args.seed)
     config = ModelConfig(

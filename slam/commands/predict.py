@@ -72,8 +72,9 @@ def _study_ids(study, source: Path, ids: dict) -> tuple[str, str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from slam.detection.predictor import Predictor
+    from slam.detection.weights import DEFAULT_WEIGHTS
     from slam.errors import SlamError
-    from slam.inference import DEFAULT_WEIGHTS, Predictor
 
     if not args.weights:
         if not DEFAULT_WEIGHTS.is_file():

@@ -28,8 +28,8 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from slam.errors import SlamError
+    from slam.imaging.preprocess import preprocess_volume
     from slam.io import load_study, write_volume_dicom
-    from slam.preprocess import preprocess_volume
 
     out = Path(args.output)
     if out.suffix.lower() not in _FORMATS:

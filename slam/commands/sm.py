@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 NAME = "sm"
 HELP = "make a synthetic mammogram (PNG/JPG or DICOM) from a slab of a study's slices, at native resolution"
 _FORMATS = (".png", ".jpg", ".jpeg", ".dcm")
@@ -32,11 +34,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
 
     from slam.errors import SlamError
+    from slam.imaging.orientation import flip_image
+    from slam.imaging.sm import synthetic_mammogram
     from slam.io import load_study, write_derived_dicom, write_png
-    from slam.sm import synthetic_mammogram
 
     out = Path(args.output)
     suffix = out.suffix.lower()
@@ -58,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     first, stop = result.slab
     _say(f"slices {first}..{stop - 1} around {result.center_slice:g} in {time.perf_counter() - started:.2f} s")
     bits = args.bits or (16 if suffix == ".dcm" else 8)
-    image = _display(result.image16 if bits == 16 else result.image8, study.flip_rows, study.flip_cols)
+    image = np.ascontiguousarray(flip_image(result.image16 if bits == 16 else result.image8, study.flip_rows, study.flip_cols))
     if suffix == ".dcm":
         write_derived_dicom(out, image, study)
     elif suffix == ".png":
@@ -71,15 +73,6 @@ def run(args: argparse.Namespace) -> int:
             raise SlamError(f"could not write JPG to {out.name}")
     _say(f"wrote {out} ({image.shape[1]} x {image.shape[0]}, {bits}-bit)")
     return 0
-
-
-def _display(image, flip_rows: bool, flip_cols: bool):
-    """The stored-orientation SM in display orientation, contiguous for the writers."""
-    if flip_rows:
-        image = image[::-1]
-    if flip_cols:
-        image = image[:, ::-1]
-    return image.copy()
 
 
 def _say(message: str) -> None:

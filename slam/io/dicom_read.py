@@ -15,8 +15,8 @@ from pydicom.pixels.decoders.base import get_decoder
 from pydicom.pixels.utils import pixel_dtype
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from slam.display import robust_window
 from slam.errors import SlamError
+from slam.imaging.display import robust_window
 from slam.io.limits import LoadLimits
 from slam.io.study import Study
 

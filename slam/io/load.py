@@ -11,8 +11,8 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from slam.display import robust_window
 from slam.errors import SlamError
+from slam.imaging.display import robust_window
 from slam.io.dicom_read import edge_laterality, load_multiframe, load_series, read_header
 from slam.io.limits import LoadLimits
 from slam.io.study import LATERALITIES, VIEWS, Study

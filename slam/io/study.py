@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from slam.imaging.orientation import flip_box, flip_image
+
 VIEWS = ("CC", "MLO")
 LATERALITIES = ("L", "R")
 
@@ -63,30 +65,19 @@ class Study:
             return ""
         return f"{self.laterality}{self.view}".lower()
 
-    def _flip(self, array: np.ndarray) -> np.ndarray:
-        if self.flip_rows:
-            array = array[..., ::-1, :]
-        if self.flip_cols:
-            array = array[..., ::-1]
-        return array
-
     def display_slice(self, index: int) -> np.ndarray:
         """Slice ``index`` as (H, W) stored values in display orientation (a view, no copy)."""
         if not 0 <= index < self.depth:
             raise IndexError(f"slice {index} outside 0..{self.depth - 1}")
-        return self._flip(self.pixels[index])
+        return flip_image(self.pixels[index], self.flip_rows, self.flip_cols)
 
     def display_volume(self) -> np.ndarray:
         """(D, H, W) stored values in display orientation (a view, no copy)."""
-        return self._flip(self.pixels)
+        return flip_image(self.pixels, self.flip_rows, self.flip_cols)
 
     def box_to_stored(self, x: float, y: float, width: float, height: float) -> tuple[float, float, float, float]:
         """Map a box (top-left x, y, width, height in pixels) from display to stored orientation."""
-        if self.flip_cols:
-            x = self.width - x - width
-        if self.flip_rows:
-            y = self.height - y - height
-        return x, y, width, height
+        return flip_box(x, y, width, height, self.height, self.width, self.flip_rows, self.flip_cols)
 
     # A flip is its own inverse.
     box_to_display = box_to_stored

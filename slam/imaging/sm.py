@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from slam.errors import SlamError
-from slam.preprocess import CLAHE_CLIP_LIMIT, CLAHE_TILES, artifact_band, clahe
+from slam.imaging.preprocess import CLAHE_CLIP_LIMIT, CLAHE_TILES, artifact_band, clahe
 
 MODES = ("max", "min", "mean")
 WEIGHTINGS = ("sigmoid", "log")

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from slam.display import window_to_uint8
+from slam.imaging.display import window_to_uint8
+from slam.imaging.orientation import flip_box, flip_image
 
 # Overlay colours (RGB): findings, the top finding, text outline.
 BOX_COLOR = (255, 170, 0)
@@ -71,19 +72,16 @@ def crop_resize(image: np.ndarray, view: View, flip_rows: bool = False, flip_col
     symmetric), so no full-size flipped copy is made. Returns the input dtype (uint8/uint16/float32).
     """
     height, width = image.shape
-    x0, x1 = (width - view.x1, width - view.x0) if flip_cols else (view.x0, view.x1)
-    y0, y1 = (height - view.y1, height - view.y0) if flip_rows else (view.y0, view.y1)
-    crop = image[y0:y1, x0:x1]
+    x0, y0, crop_w, crop_h = flip_box(
+        view.x0, view.y0, view.x1 - view.x0, view.y1 - view.y0, height, width, flip_rows, flip_cols
+    )
+    crop = image[y0 : y0 + crop_h, x0 : x0 + crop_w]
     if crop.dtype not in (np.uint8, np.uint16, np.float32):
         crop = crop.astype(np.float32)
     out_h, out_w = view.out_size
     if (out_h, out_w) != crop.shape:
         crop = cv2.resize(crop, (out_w, out_h), interpolation=cv2.INTER_AREA)
-    if flip_rows:
-        crop = crop[::-1]
-    if flip_cols:
-        crop = crop[:, ::-1]
-    return np.ascontiguousarray(crop)
+    return np.ascontiguousarray(flip_image(crop, flip_rows, flip_cols))
 
 
 def render_slice(
@@ -140,12 +138,3 @@ def encode_jpeg(image: np.ndarray, quality: int = 88) -> bytes:
     if not ok:
         raise ValueError("JPEG encoding failed")
     return buffer.tobytes()
-
-
-def to_display(image: np.ndarray, flip_rows: bool, flip_cols: bool) -> np.ndarray:
-    """A STORED-orientation (H, W) image (e.g. a synthetic mammogram) in display orientation (a copy)."""
-    if flip_rows:
-        image = image[::-1]
-    if flip_cols:
-        image = image[:, ::-1]
-    return np.ascontiguousarray(image)

@@ -1,7 +1,7 @@
 """The per-slice baseline: a 2D torchvision Faster R-CNN on every slice, boxes merged into 3D findings.
 
-The model is ``slam.model.BaselineDetector`` (same feature extractor, FPN, anchors and
-heads as SLAM, ``ModelConfig(kind="baseline")``); ``slam.inference.Predictor`` runs it with
+The model is ``slam.detection.model.BaselineDetector`` (same feature extractor, FPN, anchors and
+heads as SLAM, ``ModelConfig(kind="baseline")``); ``slam.detection.predictor.Predictor`` runs it with
 the same input pipeline, post-processing and output format, so the two are compared on
 the same studies with the same evaluation.
 
