@@ -60,6 +60,28 @@ def load_study(source: str | os.PathLike | Sequence[str | os.PathLike], limits: 
     return _load_dicom_files(paths, limits, deadline)
 
 
+def split_studies(sources: Sequence[str | os.PathLike], limits: LoadLimits = LoadLimits()) -> list[list[Path]]:
+    """Group command-line sources into studies, each a list of paths for :func:`load_study`.
+
+    Each source is one study (a file, a directory or a zip), except that sources which are all
+    single-frame DICOM files are one series: ``slam info s1.dcm s2.dcm ...`` is one study, as it always was.
+    Only headers are read (bounded as in a load); unreadable files simply make every source its own study.
+    """
+    paths = [Path(s) for s in sources]
+    if len(paths) > 1 and all(_is_single_frame_dicom(p, limits) for p in paths):
+        return [paths]
+    return [[p] for p in paths]
+
+
+def _is_single_frame_dicom(path: Path, limits: LoadLimits) -> bool:
+    if not path.is_file():
+        return False
+    try:
+        return int(read_header(path, limits, Deadline(limits.max_seconds)).get("NumberOfFrames", 1) or 1) == 1
+    except SlamError:
+        return False
+
+
 def _is_hidden(path: Path) -> bool:
     return path.name.startswith(".") or "__MACOSX" in path.parts
 
