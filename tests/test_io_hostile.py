@@ -38,6 +38,8 @@ MAKERS = {
     "element_flood": element_flood,
     "nested_sequences": nested_sequences,
     "huge_declared_jpegls": huge_declared_jpegls,
+    # Within the default geometry (4096 x 4096, 1.5 GiB): only the compression ratio gives it away.
+    "huge_declared_jpegls_4096": lambda folder: huge_declared_jpegls(folder, frames=40, rows=4096, cols=4096),
 }
 
 CHILD = r"""

@@ -46,13 +46,13 @@ class _BoundedReader(io.BufferedReader):
 
     def __init__(self, path: Path, max_reads: int, deadline: Deadline):
         super().__init__(io.FileIO(str(path), "rb"))  # a str name: pydicom re-opens deferred values by it
-        self._reads_left, self._deadline, self._path = max_reads, deadline, path
+        self._max_reads, self._reads, self._deadline, self._path = max_reads, 0, deadline, path
 
     def read(self, size: int | None = -1) -> bytes:
-        self._reads_left -= 1
-        if self._reads_left < 0:
-            raise SlamError(f"{self._path.name}: the DICOM header has too many elements (over the limit of "
-                            "reads); accepted: DICOM images with an ordinary header")
+        self._reads += 1
+        if self._reads > self._max_reads:
+            raise SlamError(f"{self._path.name}: the DICOM header has more than {self._max_reads} elements; "
+                            "accepted: DICOM images with an ordinary header")
         self._deadline.check(self._path.name)
         return super().read(size)
 
