@@ -165,23 +165,24 @@ def _load_zip(path: Path, limits: LoadLimits, deadline: Deadline, scratch_dir: s
         _check_zip_sizes(path.name, members, limits)
         if any(m.flag_bits & 0x1 for m in members):
             raise SlamError(f"{path.name}: encrypted zip members are not supported; accepted: plain zips")
-        kinds = {}
+        kinds = []  # by position: names in a zip need not be unique
         try:
             for member in members:
                 deadline.check(path.name)
-                kinds[member.filename] = _member_kind(archive, member)
+                kinds.append(_member_kind(archive, member))
         except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
             raise SlamError(f"{path.name}: corrupt zip member {member.filename!r} ({exc})") from None
-        wanted = [m for m in members if kinds[m.filename]]
+        wanted = [m for m, kind in zip(members, kinds, strict=True) if kind]
+        wanted_kinds = [kind for kind in kinds if kind]
         if not wanted:
             what = f"{members[0].filename}: not a DICOM file" if len(members) == 1 else \
                 f"none of the {len(members)} files in the zip is a DICOM file or a .npy volume"
             raise SlamError(f"{path.name}: {what}; accepted: {ACCEPTED}")
-        if any(kinds[m.filename] == "npy" for m in wanted) and len(wanted) > 1:
+        if "npy" in wanted_kinds and len(wanted) > 1:
             raise SlamError(f"{path.name}: a .npy among {len(wanted)} files; accepted: one .npy, or DICOM files")
         with tempfile.TemporaryDirectory(prefix="slam-zip-", dir=scratch_dir) as tmp:
             extracted = _extract(path.name, archive, wanted, Path(tmp), limits, deadline)
-            if kinds[wanted[0].filename] == "npy":
+            if wanted_kinds[0] == "npy":
                 return _load_numpy(extracted[0], limits)
             study = (_load_dicom_files(extracted, limits, deadline) if len(extracted) > 1
                      else load_multiframe(extracted[0], limits, deadline))
