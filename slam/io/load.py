@@ -183,9 +183,11 @@ def _load_zip(path: Path, limits: LoadLimits, deadline: Deadline, scratch_dir: s
         with tempfile.TemporaryDirectory(prefix="slam-zip-", dir=scratch_dir) as tmp:
             extracted = _extract(path.name, archive, wanted, Path(tmp), limits, deadline)
             if wanted_kinds[0] == "npy":
-                return _load_numpy(extracted[0], limits)
-            study = (_load_dicom_files(extracted, limits, deadline) if len(extracted) > 1
-                     else load_multiframe(extracted[0], limits, deadline))
+                study = _load_numpy(extracted[0], limits)
+            elif len(extracted) > 1:
+                study = _load_dicom_files(extracted, limits, deadline)
+            else:
+                study = load_multiframe(extracted[0], limits, deadline)
             study.source_format = f"zip: {study.source_format}"
             return study
 
