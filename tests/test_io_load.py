@@ -148,3 +148,11 @@ def test_zip_cleanup_leaves_no_files(tmp_path, volume_left, monkeypatch):
     load_study(tmp_path / "s.zip")
     assert list((tmp_path / "tmp").iterdir()) == []
     shutil.rmtree(tmp_path / "tmp")
+
+
+def test_zip_of_npy(tmp_path, volume_left):
+    np.save(tmp_path / "v.npy", volume_left)
+    with zipfile.ZipFile(tmp_path / "v.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(tmp_path / "v.npy", "volume.npy")
+    study = load_study(tmp_path / "v.zip")
+    assert study.source_format == "zip: npy" and np.array_equal(study.pixels, volume_left)
