@@ -138,3 +138,14 @@ def test_cuda_without_gpu_is_a_clear_error(slam_model):
         Predictor(slam_model, device="cuda")
     with pytest.raises(SlamError, match="coords"):
         Predictor(slam_model, device="cpu", coords="screen")
+
+
+def test_dbtex_rows_keep_every_field_and_the_order():
+    from slam.detection.predictor import Detection, dbtex_rows
+
+    dets = [Detection(1.5, 2.5, 10.0, 20.0, 3, 4, 0.9), Detection(7.0, 8.0, 5.0, 6.0, 0, 1, 0.2)]
+    rows = dbtex_rows("P1", "1.2.3", "rmlo", dets)
+    assert [(r.patient_id, r.study_uid, r.view) for r in rows] == [("P1", "1.2.3", "rmlo")] * 2
+    assert [(r.x, r.y, r.width, r.height, r.z, r.depth, r.score) for r in rows] == [
+        (1.5, 2.5, 10.0, 20.0, 3, 4, 0.9), (7.0, 8.0, 5.0, 6.0, 0, 1, 0.2)]
+    assert dbtex_rows("P1", "1.2.3", "rmlo", []) == []

@@ -31,23 +31,6 @@ from slam.errors import SlamError
 CACHE_KEYS = ("num_slices", "input_size", "sampling", "preprocess")
 
 
-def _resolve(entry: str, base: Path) -> Path | None:
-    path = Path(entry) if entry else None
-    if path is None:
-        return None
-    return path if path.is_absolute() else base / path
-
-
-def study_path(row, base: Path) -> Path:
-    """The study file a file-paths.csv row names (descriptive_path first, then classic_path)."""
-    for entry in (row.descriptive_path, row.classic_path):
-        path = _resolve(entry, base)
-        if path is not None and path.exists():
-            return path
-    raise SlamError(f"study {row.patient_id} {row.view}: neither {row.descriptive_path!r} nor "
-                    f"{row.classic_path!r} exists under {base}")  # fmt: skip
-
-
 def build_cache(data_dir: str | Path, out: str | Path, num_slices: int, input_size: tuple[int, int],
                 sampling: str = "even", preprocess: bool = False, box_coords: str = "stored",
                 progress: bool = True) -> Path:
@@ -61,7 +44,7 @@ def build_cache(data_dir: str | Path, out: str | Path, num_slices: int, input_si
     from slam.detection.inputs import box_to_input, volume_to_input
     from slam.detection.sampling import representative_target, sample_indices
     from slam.io import load_study
-    from slam.io.csv_formats import read_boxes_csv, read_file_paths_csv
+    from slam.io.csv_formats import read_boxes_csv, read_file_paths_csv, resolve_study_path
 
     data_dir = Path(data_dir)
     rows = read_file_paths_csv(data_dir / "file-paths.csv")
@@ -84,7 +67,7 @@ def build_cache(data_dir: str | Path, out: str | Path, num_slices: int, input_si
     target = np.full(s, -1, np.int64)
     mm_per_px = np.zeros(s, np.float32)
     for i, row in enumerate(tqdm(rows, desc=f"cache {data_dir.name}", unit="study", disable=not progress)):
-        study = load_study(study_path(row, data_dir))
+        study = load_study(resolve_study_path(row, data_dir))
         idx = sample_indices(study.depth, num_slices, sampling)
         volumes[i] = np.rint(volume_to_input(study, idx, input_size, preprocess) * 255.0).astype(np.uint8)
         indices[i], depth[i] = idx, study.depth

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from slam.detection.metrics import evaluate
 from slam.detection.postprocess import attention_depth
-from slam.detection.predictor import Predictor
+from slam.detection.predictor import Detection, Predictor, dbtex_rows
 from slam.io.csv_formats import GroundTruthBox, Label, Prediction
 from train.data import Cache
 from train.runtime import Runtime
@@ -67,11 +67,10 @@ def volume_predictions(predictor: Predictor, cache: Cache, i: int, det: dict, lo
     det = {k: v.float().cpu() for k, v in det.items()}
     boxes, scores = predictor.filter_boxes(det, rep_image)
     z, depth = attention_depth(weights, cache.indices[i], predictor.depth_fraction)
-    pid, uid, view = (str(v) for v in cache.ids[i])
-    rows = [Prediction(pid, uid, view, float(b[0]), float(b[2] - b[0]), float(b[1]), float(b[3] - b[1]), z, depth,
-                       float(s)) for b, s in zip(boxes, scores, strict=True)]  # fmt: skip
-    rows.sort(key=lambda r: -r.score)
-    return rows[: predictor.max_detections]
+    found = [Detection(float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1]), z, depth, float(s))
+             for b, s in zip(boxes, scores, strict=True)]  # fmt: skip
+    found.sort(key=lambda d: -d.score)
+    return dbtex_rows(*(str(v) for v in cache.ids[i]), found[: predictor.max_detections])
 
 
 def dbtex_on_cache(cache: Cache, indices: np.ndarray, predictions: list[Prediction],

@@ -27,6 +27,7 @@ from slam.detection.inputs import input_scale, volume_to_input
 from slam.detection.model import load_model
 from slam.detection.postprocess import attention_depth, on_background, slice_weights_over_volume
 from slam.errors import SlamError
+from slam.io.csv_formats import Prediction
 
 COORDS = ("stored", "display")
 
@@ -42,6 +43,13 @@ class Detection:
     z: int
     depth: int
     score: float
+
+
+def dbtex_rows(patient_id: str, study_uid: str, view: str, detections: Iterable[Detection]) -> list[Prediction]:
+    """One volume's detections -> DBTex prediction rows (csv_formats.Prediction), in the same
+    order and pixel frame as the detections (X, Y top-left, Width, Height; Z first slice, Depth)."""
+    return [Prediction(patient_id, study_uid, view, x=d.x, width=d.width, y=d.y, height=d.height, z=d.z,
+                       depth=d.depth, score=d.score) for d in detections]  # fmt: skip
 
 
 @dataclass

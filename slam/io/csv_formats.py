@@ -106,6 +106,21 @@ def _view(path: str | os.PathLike, line: int, row: dict[str, str]) -> str:
     return view
 
 
+def resolve_study_path(row: FilePath, base: Path) -> Path:
+    """The study file a file-paths.csv ``row`` names: ``descriptive_path`` if it exists, else
+    ``classic_path``; a relative entry is taken relative to ``base`` (the CSV's folder), never to
+    the working directory, and an absolute one as is.
+
+    Raises:
+        SlamError: neither entry names an existing file or folder.
+    """
+    for entry in (row.descriptive_path, row.classic_path):
+        if entry and (path := Path(base) / entry).exists():  # an absolute entry replaces base
+            return path
+    raise SlamError(f"file-paths.csv {row.patient_id} {row.view}: neither descriptive_path {row.descriptive_path!r} "
+                    f"nor classic_path {row.classic_path!r} exists under {base}")  # fmt: skip
+
+
 def read_file_paths_csv(path: str | os.PathLike) -> list[FilePath]:
     return [
         FilePath(row["PatientID"], row["StudyUID"], _view(path, line, row), row["descriptive_path"], row["classic_path"])
