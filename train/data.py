@@ -19,7 +19,6 @@ so a run is reproducible whatever the number of loader workers.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +26,6 @@ import torch
 from torch.utils.data import Dataset
 
 from slam.errors import SlamError
-
-CACHE_KEYS = ("num_slices", "input_size", "sampling", "preprocess")
 
 
 def build_cache(data_dir: str | Path, out: str | Path, num_slices: int, input_size: tuple[int, int],
@@ -113,8 +110,9 @@ class Cache:
         return np.flatnonzero(self.n_boxes > 0)
 
     def check_model(self, config) -> None:
-        """SlamError unless the cache was made for ``config``'s slices, input size and sampling."""
-        want = dict(num_slices=config.num_slices, input_size=list(config.input_size), sampling=config.sampling)
+        """SlamError unless the cache was made for ``config``'s slices, input size, sampling and preprocessing."""
+        want = dict(num_slices=config.num_slices, input_size=list(config.input_size), sampling=config.sampling,
+                    preprocess=config.preprocess)  # fmt: skip
         got = {k: self.meta[k] for k in want}
         if got != want:
             raise SlamError(f"cache {self.path} was built with {got}; the model needs {want}: rebuild it")
@@ -133,7 +131,8 @@ class VolumeDataset(Dataset):
     """Samples of a :class:`Cache`: ``{"volume": (N, h, w) uint8, "boxes": (k, 4) float32 xyxy,
     "slice": int64 scalar, "index": int}`` with augmentation drawn per (seed, epoch, draw)."""
 
-    def __init__(self, cache: Cache, order: np.ndarray, augment: dict | None = None, seed: int = 0):
+    def __init__(self, cache: Cache, order: np.ndarray, augment=None, seed: int = 0):
+        """``augment`` a train.config.Augment, or None for none."""
         self.cache, self.order, self.augment, self.seed = cache, np.asarray(order), augment, seed
         self.epoch = 0
 
@@ -150,7 +149,7 @@ class VolumeDataset(Dataset):
         c = self.cache
         volume = torch.from_numpy(c.volumes[i])
         boxes = torch.from_numpy(c.boxes[i, : c.n_boxes[i]].copy())
-        if self.augment and self.augment.get("enabled", True):
+        if self.augment is not None and self.augment.enabled:
             rng = np.random.default_rng([self.seed, self.epoch, draw])
             volume, boxes = augment_volume(volume, boxes, rng, self.augment)
         return {"volume": volume, "boxes": boxes, "slice": torch.tensor(int(c.slice_target[i])), "index": i}
@@ -178,7 +177,3 @@ def to_targets(batch: dict) -> list[dict]:
     boxes, slices = batch["boxes"], batch["slice"]
     return [{"boxes": boxes[b, :k], "labels": torch.ones(k, dtype=torch.int64, device=boxes.device),
              "slice": slices[b]} for b, k in enumerate(batch["n_boxes"])]  # fmt: skip
-
-
-def steps_per_epoch(n_samples: int, batch_size: int, world_size: int) -> int:
-    return max(math.floor(n_samples / (batch_size * world_size)), 1)
