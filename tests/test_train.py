@@ -316,3 +316,28 @@ def test_mobilenet_v3_small_backbone_gives_c3_c4_c5():
         levels = model.backbone.features(torch.rand(2, 1, 64, 96))
     assert [tuple(f.shape) for f in levels] == [(2, c, 64 // s, 96 // s) for c, s in
                                                  zip(BACKBONES["mobilenet_v3_small"][2], (8, 16, 32), strict=True)]
+
+
+def test_stage1_detection_monitor_needs_the_detection_losses(tiny_cache, tmp_path):
+    from train.runtime import Runtime
+
+    cfg = dataclasses.replace(tiny_config(tiny_cache, tmp_path, 1), monitor="val_dbtex_mean_sens")
+    with pytest.raises(SlamError, match="needs detection_loss_weight > 0"):
+        stage1.run(Runtime("cpu", torch.device("cpu")), cfg)
+
+
+def test_stage1_from_init_takes_the_sections_sample_sizes(tiny_cache, tmp_path):
+    """The demo stage 1b: init weights into the config's model, whose RPN/RoI sample sizes reach
+    torchvision's samplers and the saved JSON."""
+    from slam.detection.model import save_model
+
+    save_model(build_model(ModelConfig.from_dict(dict(TINY))), tmp_path / "s1.safetensors")
+    cfg = tiny_config(tiny_cache, tmp_path, 1, init=str(tmp_path / "s1.safetensors"), detection_loss_weight=1.0)
+    cfg.model = dataclasses.replace(cfg.model, rpn_batch_per_image=32, box_batch_per_image=16)
+    model = stage1.build_stage1_model(cfg)
+    assert model.rpn.fg_bg_sampler.batch_size_per_image == 32
+    assert model.roi_heads.fg_bg_sampler.batch_size_per_image == 16
+    assert model.config.box_batch_per_image == 16 and model.config.extra["stage"] == 1
+    cfg.model = dataclasses.replace(cfg.model, fpn_channels=8)
+    with pytest.raises(SlamError, match="does not match"):
+        stage1.build_stage1_model(cfg)

@@ -180,21 +180,6 @@ def _curves(evaluation: Evaluation) -> list[tuple[str, FrocCurve]]:
     return [("all volumes", evaluation.curve_all), ("volumes with lesions", evaluation.curve_positive)]
 
 
-def froc_figure(evaluation: Evaluation, max_fps: float = 5.0):
-    """A plotly Figure of both FROC curves (sensitivity vs FPs per volume)."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    for name, curve in _curves(evaluation):
-        fig.add_trace(go.Scatter(x=curve.fps_per_volume, y=curve.sensitivity, mode="lines+markers", name=name))
-    fig.update_layout(
-        title=f"FROC — mean sensitivity (1-4 FP/vol, lesion volumes) {evaluation.mean_sensitivity_positive:.3f}",
-        xaxis=dict(title="false positives per volume", range=[0, max_fps]),
-        yaxis=dict(title="sensitivity", range=[0, 1.02]),
-    )  # fmt: skip
-    return fig
-
-
 def save_froc_png(evaluation: Evaluation, path: str | Path, max_fps: float = 5.0) -> Path:
     """Both FROC curves as a PNG file (matplotlib, no display needed); returns the path."""
     import matplotlib
