@@ -19,8 +19,6 @@ from pathlib import Path
 
 import numpy as np
 
-TOLERANCE = 2
-
 
 def evaluate_folder(weights: str | Path, data_dir: str | Path, out: str | Path | None = None,
                     min_dist_mm: float = 10.0, device: str | None = None, score_threshold: float = 0.05,
@@ -40,6 +38,7 @@ def evaluate_folder(weights: str | Path, data_dir: str | Path, out: str | Path |
         resolve_study_path,
         write_predictions_csv,
     )
+    from train.validate import TOLERANCE
 
     data_dir = Path(data_dir)
     predictor = Predictor.from_weights(weights, device=device, score_threshold=score_threshold)
