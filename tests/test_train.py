@@ -341,3 +341,11 @@ def test_stage1_from_init_takes_the_sections_sample_sizes(tiny_cache, tmp_path):
     cfg.model = dataclasses.replace(cfg.model, fpn_channels=8)
     with pytest.raises(SlamError, match="does not match"):
         stage1.build_stage1_model(cfg)
+
+
+def test_train_commands_report_a_bad_config_in_one_line(capsys):
+    from train.config import run_main
+
+    assert run_main(lambda argv: stage1.main(["--set", "monitor=foo"]), "python -m train.stage1") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("python -m train.stage1: error: ") and "accepted: val_loss" in err and err.count("\n") == 1

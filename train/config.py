@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -187,3 +189,12 @@ def resolve_args(args: argparse.Namespace, kind: type[Config]) -> Config:
     config = load_config(args.config, kind, args.overrides)
     changes = {"device": args.device, "out": args.out}
     return dataclasses.replace(config, resume=bool(args.resume), **{k: v for k, v in changes.items() if v})
+
+
+def run_main(main: Callable[[list[str] | None], int], prog: str) -> int:
+    """``main()`` of a ``python -m train.X`` command: a SlamError is one line on stderr and exit code 2."""
+    try:
+        return main(None)
+    except SlamError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
