@@ -1,4 +1,4 @@
-"""Synthetic mammogram (SPEC §7): hand-computed values and a float64 per-slice reference."""
+"""Synthetic mammogram (design.md §7): hand-computed values and a float64 per-slice reference."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""Volume augmentation (SPEC §6): ONE spatial transform for every slice of a volume and its boxes.
+"""Volume augmentation (design.md §6): ONE spatial transform for every slice of a volume and its boxes.
 
 torchvision transforms v2 do the geometry: the (N, h, w) volume is one ``tv_tensors.Image``
 whose N slices are its channels, and the boxes a ``tv_tensors.BoundingBoxes`` on the same

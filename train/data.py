@@ -3,12 +3,12 @@
 Cache file (``.npz``, uncompressed), S studies, N sampled slices of (h, w) = ``input_size``:
 
 - ``volumes`` (S, N, h, w) uint8: exactly what ``slam.detection.predictor`` feeds the model, x 255
-  (display orientation, the study's window or the SPEC §3 preprocessing);
+  (display orientation, the study's window or the design.md §3 preprocessing);
 - ``indices`` (S, N) int64 original slice of each sampled slice; ``depth`` (S,) int64 D;
 - ``boxes`` (S, K, 4) float32 x1, y1, x2, y2 in input pixels, ``n_boxes`` (S,) int64 valid rows,
   ``box_slices`` (S, K) int64 their central slices (original index);
 - ``slice_target`` (S,) int64: position among the N sampled slices nearest the central slice
-  of the study's largest lesion (SPEC §4), -1 for a study without lesions;
+  of the study's largest lesion (design.md §4), -1 for a study without lesions;
 - ``mm_per_px`` (S,) float32 input pixel size (mean of both axes); ``ids`` (S, 3) str
   PatientID, StudyUID, View; ``meta`` a JSON string (num_slices, input_size, sampling, ...).
 
@@ -120,7 +120,7 @@ class Cache:
 
 def draw_order(cache: Cache, positives_only: bool, oversample_positives: int) -> np.ndarray:
     """Study indices of one epoch: every study (or every positive) once, positives repeated so that
-    each appears ``oversample_positives`` times (SPEC §6: x2, the copies differ by augmentation)."""
+    each appears ``oversample_positives`` times (design.md §6: x2, the copies differ by augmentation)."""
     if positives_only:  # nothing to balance against
         return cache.positives.astype(np.int64)
     extra = np.repeat(cache.positives, max(oversample_positives - 1, 0))

@@ -1,4 +1,4 @@
-"""Stage 1 (SPEC §6): the feature extractor and the slice attention, trained with the cross-entropy
+"""Stage 1 (design.md §6): the feature extractor and the slice attention, trained with the cross-entropy
 between the slice logits and the representative slice.
 
     python -m train.stage1 --config train/configs/stage1.yaml [--set key=value ...] [--device ...]

@@ -1,4 +1,4 @@
-"""Stage 2 (SPEC §6): the detector with the stage-1 feature extractor and slice attention frozen;
+"""Stage 2 (design.md §6): the detector with the stage-1 feature extractor and slice attention frozen;
 the FPN, RPN and RoI heads learn from the Faster R-CNN losses.
 
     python -m train.stage2 --config train/configs/stage2.yaml --set init=runs/stage1/best.safetensors

@@ -1,4 +1,4 @@
-"""``slam evaluate --predictions P --boxes B --labels L``: the DBTex metric as JSON (SPEC §2)."""
+"""``slam evaluate --predictions P --boxes B --labels L``: the DBTex metric as JSON (design.md §2)."""
 
 from __future__ import annotations
 

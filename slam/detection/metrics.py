@@ -1,4 +1,4 @@
-"""The DBTex detection metric and FROC curve (SPEC §2), and FROC plots.
+"""The DBTex detection metric and FROC curve (design.md §2), and FROC plots.
 
 A prediction is a true positive (TP) for a ground-truth (GT) box of the same StudyUID +
 View when the 2D distance between box centres is <= max(GT diagonal / 2, ``min_dist``)

@@ -1,4 +1,4 @@
-"""The SLAM detector (SPEC §5) and the per-slice baseline, built from torchvision's classes.
+"""The SLAM detector (design.md §5) and the per-slice baseline, built from torchvision's classes.
 
 SLAM: every sampled slice goes through a CNN feature extractor (C3, C4, C5 at strides
 8, 16, 32); a slice-attention head turns each slice's pooled C5 into one logit; the
@@ -67,7 +67,7 @@ class _SliceFeatures(nn.Module):
 
 
 class SliceAttention(nn.Module):
-    """C5 of every slice (B, N, C, h, w) -> one logit per slice (B, N) (SPEC §5)."""
+    """C5 of every slice (B, N, C, h, w) -> one logit per slice (B, N) (design.md §5)."""
 
     def __init__(self, channels: int, hidden: int = 256, dropout: float = 0.3):
         super().__init__()

@@ -1,4 +1,4 @@
-"""The BCS-DBT ground-truth CSVs and the DBTex predictions CSV (SPEC §1); column names are a contract."""
+"""The BCS-DBT ground-truth CSVs and the DBTex predictions CSV (design.md §1); column names are a contract."""
 
 from __future__ import annotations
 
