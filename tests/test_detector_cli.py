@@ -133,3 +133,20 @@ def test_resolve_study_path_precedence(tmp_path, monkeypatch):
     with pytest.raises(SlamError, match=r"neither descriptive_path 'classic.dcm' nor classic_path ''") as err:
         resolve_study_path(FilePath("P0", "1.2", "lcc", "classic.dcm", ""), tmp_path / "desc")
     assert "\n" not in str(err.value)
+
+
+def test_resolve_weights_order_and_error(data, tmp_path, monkeypatch):
+    from slam.detection.weights import DEFAULT_WEIGHTS, WEIGHTS_ENV, resolve_weights
+    from slam.errors import SlamError
+
+    root, _ = data
+    monkeypatch.delenv(WEIGHTS_ENV, raising=False)
+    assert resolve_weights() == DEFAULT_WEIGHTS
+    monkeypatch.setenv(WEIGHTS_ENV, str(root / "slam.safetensors"))
+    assert resolve_weights() == root / "slam.safetensors"
+    assert resolve_weights(root / "baseline.safetensors") == root / "baseline.safetensors"  # given beats $SLAM_WEIGHTS
+    with pytest.raises(SlamError, match=r"no model weights at gone.safetensors \(given\)"):
+        resolve_weights(tmp_path / "gone.safetensors")
+    monkeypatch.setenv(WEIGHTS_ENV, str(tmp_path / "env.safetensors"))
+    with pytest.raises(SlamError, match=r"\$SLAM_WEIGHTS"):
+        resolve_weights()
