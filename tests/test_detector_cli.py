@@ -15,6 +15,7 @@ from slam.io.csv_formats import (
     GroundTruthBox,
     Label,
     read_predictions_csv,
+    resolve_study_path,
     write_boxes_csv,
     write_file_paths_csv,
     write_labels_csv,
@@ -115,3 +116,37 @@ def test_predict_then_evaluate_on_the_examples(data, tmp_path, capsys):
                  "--labels", str(examples / "labels.csv"), "--min-dist", "16"]) == 0  # fmt: skip
     result = json.loads(capsys.readouterr().out)
     assert (result["n_volumes"], result["n_positive_volumes"], result["n_boxes"]) == (5, 4, 5)
+
+
+def test_resolve_study_path_precedence(tmp_path, monkeypatch):
+    from slam.errors import SlamError
+
+    (tmp_path / "desc").mkdir()
+    (tmp_path / "desc" / "a.dcm").write_bytes(b"x")
+    (tmp_path / "classic.dcm").write_bytes(b"x")
+    row = FilePath("P0", "1.2", "lcc", "desc/a.dcm", "classic.dcm")
+    assert resolve_study_path(row, tmp_path) == tmp_path / "desc" / "a.dcm"  # descriptive first
+    assert resolve_study_path(FilePath("P0", "1.2", "lcc", "gone.dcm", "classic.dcm"), tmp_path) == tmp_path / "classic.dcm"
+    absolute = FilePath("P0", "1.2", "lcc", str(tmp_path / "classic.dcm"), "")
+    assert resolve_study_path(absolute, tmp_path / "desc") == tmp_path / "classic.dcm"
+    monkeypatch.chdir(tmp_path)  # relative to the CSV's folder, never to the working directory
+    with pytest.raises(SlamError, match=r"neither descriptive_path 'classic.dcm' nor classic_path ''") as err:
+        resolve_study_path(FilePath("P0", "1.2", "lcc", "classic.dcm", ""), tmp_path / "desc")
+    assert "\n" not in str(err.value)
+
+
+def test_resolve_weights_order_and_error(data, tmp_path, monkeypatch):
+    from slam.detection.weights import DEFAULT_WEIGHTS, WEIGHTS_ENV, resolve_weights
+    from slam.errors import SlamError
+
+    root, _ = data
+    monkeypatch.delenv(WEIGHTS_ENV, raising=False)
+    assert resolve_weights() == DEFAULT_WEIGHTS
+    monkeypatch.setenv(WEIGHTS_ENV, str(root / "slam.safetensors"))
+    assert resolve_weights() == root / "slam.safetensors"
+    assert resolve_weights(root / "baseline.safetensors") == root / "baseline.safetensors"  # given beats $SLAM_WEIGHTS
+    with pytest.raises(SlamError, match=r"no model weights at gone.safetensors \(given\)"):
+        resolve_weights(tmp_path / "gone.safetensors")
+    monkeypatch.setenv(WEIGHTS_ENV, str(tmp_path / "env.safetensors"))
+    with pytest.raises(SlamError, match=r"\$SLAM_WEIGHTS"):
+        resolve_weights()
