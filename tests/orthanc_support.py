@@ -15,6 +15,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,9 +64,9 @@ class OrthancServer:
             "StableAge": 1,
         }
         (folder / "orthanc.json").write_text(json.dumps(config, indent=1))
-        self.log = open(folder / "orthanc.log", "wb")
-        self.process = subprocess.Popen([ORTHANC, str(folder / "orthanc.json")], cwd=folder,
-                                        stdout=self.log, stderr=subprocess.STDOUT)
+        with open(folder / "orthanc.log", "wb") as log:  # the child keeps its own copy of the handle
+            self.process = subprocess.Popen([ORTHANC, str(folder / "orthanc.json")], cwd=folder,
+                                            stdout=log, stderr=subprocess.STDOUT)
         self._wait_ready()
 
     def _wait_ready(self, timeout: float = 20.0) -> None:
@@ -93,7 +94,6 @@ class OrthancServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        self.log.close()
 
 
 def pacs_available() -> str | None:
@@ -138,7 +138,7 @@ _STUDIES = ((11, "explicit", "ACC-0011"), (12, "jpeg2000", "ACC-0012"))
 
 
 @pytest.fixture(scope="session")
-def pacs() -> Pacs:
+def pacs() -> Iterator[Pacs]:
     """A running Orthanc (basic auth USER/PASSWORD) holding two small (12 x 384 x 320) phantom studies."""
     import pydicom
     from dicomweb_client.api import DICOMwebClient

@@ -26,7 +26,14 @@ from dicomweb_client.api import DICOMwebClient
 from highdicom.frame import decode_frame
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.pixels.utils import pixel_dtype
-from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEG2000Lossless, JPEGLSLossless, RLELossless
+from pydicom.uid import (
+    UID,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGLSLossless,
+    RLELossless,
+)
 
 from slam.errors import SlamError
 from slam.io.dicom_read import _check_decodable, _check_depth, _check_geometry, _study_from
