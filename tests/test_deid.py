@@ -41,7 +41,7 @@ def test_identifying_attributes_removed_or_replaced(tmp_path, volume_left):
     for keyword in _IDENTIFYING:
         assert keyword not in out or out[keyword].value in ("", None), keyword
         assert ACTIONS[keyword] in "XZD"
-    assert (str(out.PatientName), out.PatientID) == ("ANONYMOUS", "ANONYMOUS")
+    assert (str(out.PatientName), out.PatientID) == ("ANONYMOUS^", "ANONYMOUS")
     assert not any(element.tag.is_private for element in out)
     assert "DOE" not in str(out) and "P123" not in str(out) and "SN-1234" not in str(out)
     assert out.PatientIdentityRemoved == "YES" and "Annex E" in out.DeidentificationMethod

@@ -82,7 +82,7 @@ ACTIONS: dict[str, str] = {
     "ReferencedImageSequence": "X", "UniformResourceLocatorTrial": "X", "RetrieveURL": "X",
 }
 # Z allows "a dummy value consistent with the VR": the patient keeps a visible placeholder.
-_Z_DUMMY = {"PatientName": "ANONYMOUS", "PatientID": "ANONYMOUS"}
+_Z_DUMMY = {"PatientName": "ANONYMOUS^", "PatientID": "ANONYMOUS"}
 PROFILE_CODE = ("113100", "DCM", "Basic Application Confidentiality Profile")
 _DUMMY = {"PN": "ANONYMOUS", "LO": "ANONYMOUS", "SH": "ANON", "DA": "19000101", "TM": "000000",
           "DT": "19000101000000", "CS": "ANON", "UI": "", "IS": "0", "DS": "0"}
