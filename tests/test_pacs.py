@@ -1,0 +1,102 @@
+"""DICOMweb against a real Orthanc (tests/orthanc_support.py): search, retrieve, errors, SR and SM stored back."""
+
+from __future__ import annotations
+
+import socket
+
+import numpy as np
+import pydicom
+import pytest
+
+from slam.errors import SlamError
+from slam.io import LoadLimits, load_study, write_derived_dicom
+from slam.io.dicomweb import (
+    connect,
+    list_instances,
+    next_instance_number,
+    retrieve_study,
+    search_studies,
+    store_instances,
+)
+from slam.io.sr import Algorithm, Finding, algorithm_series_uid, build_sr, read_sr
+from tests.orthanc_support import PASSWORD, USER, free_port, pacs  # noqa: F401 (the fixture)
+
+
+@pytest.fixture
+def client(pacs):  # noqa: F811
+    return connect(pacs.server.url, user=USER, password=PASSWORD, timeout=10)
+
+
+def test_search(pacs, client):  # noqa: F811
+    first, second = pacs.studies
+    assert [m.study_uid for m in search_studies(client, patient_id=first.patient_id)] == [first.study_uid]
+    assert [m.study_uid for m in search_studies(client, accession=second.accession)] == [second.study_uid]
+    by_date = search_studies(client, date="20000101", modality="MG")
+    assert {first.study_uid, second.study_uid} <= {m.study_uid for m in by_date}
+    assert search_studies(client, patient_id="NOBODY") == []
+    match = search_studies(client, patient_id=first.patient_id)[0]
+    assert (match.accession, match.patient_id, match.modalities) == (first.accession, first.patient_id, "MG")
+    with pytest.raises(SlamError, match="YYYYMMDD"):
+        search_studies(client, date="yesterday")
+
+
+@pytest.mark.parametrize("index", [0, 1])  # uncompressed, JPEG 2000
+def test_retrieve_equals_the_file(pacs, client, index):  # noqa: F811
+    entry = pacs.studies[index]
+    done = []
+    study = retrieve_study(client, entry.study_uid, progress=lambda i, n: done.append((i, n)))
+    local = load_study(entry.path)
+    np.testing.assert_array_equal(study.pixels, local.pixels)
+    assert study.pixels.dtype == local.pixels.dtype
+    for name in ("window_center", "window_width", "laterality", "laterality_source", "view", "rescale_slope",
+                 "rescale_intercept", "photometric", "flip_rows", "flip_cols", "pixel_spacing", "slice_spacing",
+                 "bits_stored", "patient"):
+        assert getattr(study, name) == getattr(local, name), name
+    assert done == [(i + 1, local.depth) for i in range(local.depth)]
+    assert study.header.SOPInstanceUID == entry.sop_uid and "DICOMweb" in study.source_format
+
+
+def test_limits_checked_before_frames(pacs, client):  # noqa: F811
+    with pytest.raises(SlamError, match="exceed the limit"):
+        retrieve_study(client, pacs.studies[0].study_uid, limits=LoadLimits(max_slices=5, min_slices=2))
+
+
+def test_errors_are_one_line(pacs, client):  # noqa: F811
+    with pytest.raises(SlamError, match="cannot reach"):
+        search_studies(connect(f"http://127.0.0.1:{free_port()}/dicom-web", timeout=5))
+    with pytest.raises(SlamError, match="HTTP 401") as refused:
+        search_studies(connect(pacs.server.url, user=USER, password="wrong", timeout=5))
+    assert "wrong" not in str(refused.value) and PASSWORD not in str(refused.value)
+    with pytest.raises(SlamError, match="not found"):
+        retrieve_study(client, "1.2.3.4.5.6")
+    with socket.socket() as silent:  # accepts connections (the backlog) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        with pytest.raises(SlamError, match="timeout"):
+            search_studies(connect(f"http://127.0.0.1:{silent.getsockname()[1]}/dicom-web", timeout=0.5))
+    with pytest.raises(SlamError, match="holds credentials"):
+        connect(f"http://{USER}:{PASSWORD}@127.0.0.1:1/dicom-web")
+    with pytest.raises(SlamError, match="no DICOMweb server"):
+        connect("")
+
+
+def test_store_sr_and_sm_back(pacs, client, tmp_path):  # noqa: F811
+    entry = pacs.studies[0]
+    study = retrieve_study(client, entry.study_uid)
+    algorithm = Algorithm("SLAM", "test-1", "cd" * 32)
+    findings = [Finding(40.0, 50.0, 60.0, 30.0, 2, 5, 0.9)]
+    stored_before = pacs.server.instance_count()
+    series = algorithm_series_uid(entry.study_uid, algorithm, "SR")
+    for run in (1, 2):
+        sr = build_sr(study, findings, algorithm, instance_number=next_instance_number(client, entry.study_uid, series))
+        sm_path = write_derived_dicom(tmp_path / f"sm{run}.dcm", study.pixels.max(axis=0), study)
+        sm = pydicom.dcmread(sm_path)
+        stored = store_instances(client, [sr, sm])
+        assert stored == [sr.SOPInstanceUID, sm.SOPInstanceUID]
+        with pytest.raises(SlamError, match="refusing to replace"):
+            store_instances(client, [sr])
+    assert pacs.server.instance_count() == stored_before + 4  # two runs: new instances, nothing replaced
+    srs = [i for i in list_instances(client, entry.study_uid) if i.series_uid == series]
+    assert len(srs) == 2 and next_instance_number(client, entry.study_uid, series) == 3
+    back = client.retrieve_instance(entry.study_uid, series, srs[0].sop_uid)
+    assert [(f.x, f.y, f.z, f.depth, f.score) for f in read_sr(back)] == [(40.0, 50.0, 2, 5, 0.9)]
