@@ -100,3 +100,31 @@ def test_store_sr_and_sm_back(pacs, client, tmp_path):  # noqa: F811
     assert len(srs) == 2 and next_instance_number(client, entry.study_uid, series) == 3
     back = client.retrieve_instance(entry.study_uid, series, srs[0].sop_uid)
     assert [(f.x, f.y, f.z, f.depth, f.score) for f in read_sr(back)] == [(40.0, 50.0, 2, 5, 0.9)]
+
+
+def test_cli_search_get_store(pacs, tmp_path):  # noqa: F811
+    import json
+    import subprocess
+    import sys
+
+    env = {**__import__("os").environ, "SLAM_DICOMWEB_URL": pacs.server.url, "SLAM_DICOMWEB_USER": USER,
+           "SLAM_DICOMWEB_PASSWORD": PASSWORD}
+
+    def slam(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "slam", "pacs", *args], capture_output=True, text=True,
+                              timeout=120, env=env)
+
+    entry = pacs.studies[1]
+    found = slam("search", "--patient-id", entry.patient_id, "--json")
+    assert found.returncode == 0, found.stderr
+    assert [m["study_uid"] for m in json.loads(found.stdout)] == [entry.study_uid]
+    table = slam("search", "--accession", entry.accession)
+    assert entry.study_uid in table.stdout and table.stdout.startswith("study_uid")
+    got = slam("get", "--study-uid", entry.study_uid, "-o", str(tmp_path / "got"))
+    assert got.returncode == 0, got.stderr
+    np.testing.assert_array_equal(load_study(tmp_path / "got" / f"{entry.sop_uid}.dcm").pixels,
+                                  load_study(entry.path).pixels)
+    again = slam("store", str(entry.path))
+    assert again.returncode == 2 and "refusing to replace" in again.stderr and len(again.stderr.splitlines()) == 1
+    unknown = slam("get", "--study-uid", "1.2.3.999", "-o", str(tmp_path / "none"))
+    assert unknown.returncode == 2 and "not found" in unknown.stderr and "Traceback" not in unknown.stderr

@@ -344,3 +344,9 @@ def next_instance_number(client: DICOMwebClient, study_uid: str, series_uid: str
                   series_uid, fields=["00200013"])
     numbers = [int(_value(i, "00200013") or 0) for i in found]
     return max(numbers, default=0) + 1
+
+
+def retrieve_instance(client: DICOMwebClient, view: InstanceMatch) -> Dataset:
+    """The whole instance ``view`` (WADO-RS), pixel data included, as a pydicom Dataset in memory."""
+    return _call(client, f"instance {view.sop_uid}", client.retrieve_instance, view.study_uid, view.series_uid,
+                 view.sop_uid)
