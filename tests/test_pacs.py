@@ -16,6 +16,7 @@ from slam.io.dicomweb import (
     next_instance_number,
     retrieve_study,
     search_studies,
+    store_findings,
     store_instances,
 )
 from slam.io.sr import Algorithm, Finding, algorithm_series_uid, build_sr, read_sr
@@ -128,3 +129,16 @@ def test_cli_search_get_store(pacs, tmp_path):  # noqa: F811
     assert again.returncode == 2 and "refusing to replace" in again.stderr and len(again.stderr.splitlines()) == 1
     unknown = slam("get", "--study-uid", "1.2.3.999", "-o", str(tmp_path / "none"))
     assert unknown.returncode == 2 and "not found" in unknown.stderr and "Traceback" not in unknown.stderr
+
+
+def test_store_findings_twice_same_series(pacs, client):  # noqa: F811
+    entry = pacs.studies[1]
+    study = retrieve_study(client, entry.study_uid)
+    algorithm = Algorithm("SLAM", "test-2", "ef" * 32)
+    findings = [Finding(10.0, 12.0, 30.0, 20.0, 4, 3, 0.7)]
+    first = store_findings(client, study, findings, algorithm, sm_image=study.pixels[6])
+    second = store_findings(client, study, findings, algorithm, sm_image=study.pixels[6])
+    assert len(first) == len(second) == 2 and not set(first) & set(second)
+    stored = {i.sop_uid: i for i in list_instances(client, entry.study_uid)}
+    for kind, uids in (("SR", (first[0], second[0])), ("SM", (first[1], second[1]))):
+        assert {stored[u].series_uid for u in uids} == {algorithm_series_uid(entry.study_uid, algorithm, kind)}

@@ -17,6 +17,7 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -350,3 +351,36 @@ def retrieve_instance(client: DICOMwebClient, view: InstanceMatch) -> Dataset:
     """The whole instance ``view`` (WADO-RS), pixel data included, as a pydicom Dataset in memory."""
     return _call(client, f"instance {view.sop_uid}", client.retrieve_instance, view.study_uid, view.series_uid,
                  view.sop_uid)
+
+
+def store_findings(client: DICOMwebClient, study: Study, findings: Sequence[Any], algorithm: Any,
+                   sm_image: np.ndarray | None = None) -> list[str]:
+    """Store a run's results into ``study``'s own study on the server: the findings as an SR and,
+    when given, the synthetic mammogram ``sm_image`` ((H, W) uint8/uint16, display orientation as
+    :func:`slam.io.write_derived_dicom` takes it) as a derived MG image.
+
+    Each kind goes into one series per algorithm version (:func:`slam.io.sr.algorithm_series_uid`)
+    as a new instance numbered after the ones already there; nothing is replaced. ``findings`` as
+    :func:`slam.io.sr.build_sr` takes them; ``algorithm`` an :class:`slam.io.sr.Algorithm`.
+    Returns the stored SOP Instance UIDs.
+    """
+    import tempfile
+
+    import pydicom
+
+    from slam.io.sr import algorithm_series_uid, build_sr
+    from slam.io.write import write_derived_dicom
+
+    study_uid = str(study.header.StudyInstanceUID) if study.header is not None else ""
+    sr_series = algorithm_series_uid(study_uid, algorithm, "SR")
+    datasets = [build_sr(study, findings, algorithm, series_uid=sr_series,
+                         instance_number=next_instance_number(client, study_uid, sr_series))]
+    if sm_image is not None:
+        sm_series = algorithm_series_uid(study_uid, algorithm, "SM")
+        with tempfile.TemporaryDirectory(prefix="slam-sm-") as tmp:
+            sm = pydicom.dcmread(write_derived_dicom(Path(tmp) / "sm.dcm", sm_image, study))
+        sm.SeriesInstanceUID = sm_series
+        sm.InstanceNumber = next_instance_number(client, study_uid, sm_series)
+        sm.SeriesDescription = f"{algorithm.name} {algorithm.version} synthetic mammogram"[:64]
+        datasets.append(sm)
+    return store_instances(client, datasets)
