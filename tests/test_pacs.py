@@ -101,6 +101,8 @@ def test_store_sr_and_sm_back(pacs, client, tmp_path):  # noqa: F811
     assert len(srs) == 2 and next_instance_number(client, entry.study_uid, series) == 3
     back = client.retrieve_instance(entry.study_uid, series, srs[0].sop_uid)
     assert [(f.x, f.y, f.z, f.depth, f.score) for f in read_sr(back)] == [(40.0, 50.0, 2, 5, 0.9)]
+    with pytest.raises(SlamError, match="not a DBT"):
+        retrieve_study(client, entry.study_uid, sop_uid=srs[0].sop_uid)
 
 
 def test_cli_search_get_store(pacs, tmp_path):  # noqa: F811

@@ -292,8 +292,7 @@ def retrieve_study(client: DICOMwebClient, study_uid: str, *, series_uid: str | 
         data = None  # drop the encoded frame before the next one arrives
         if progress is not None:
             progress(index + 1, frames)
-    study = _study_from(ds, pixels, f"DICOMweb multi-frame ({syntax.name})", frames // 2)
-    return study
+    return _study_from(ds, pixels, f"DICOMweb multi-frame ({syntax.name})", frames // 2)
 
 
 def _decode(name: str, index: int, data: bytes, syntax: UID, ds: Dataset, itemsize: int) -> np.ndarray:
