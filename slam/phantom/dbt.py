@@ -37,7 +37,7 @@ SLICE_MM = 1.0
 MAX_REACH = 15  # slices on each side that feed a reconstructed slice
 MARGINS = ("circumscribed", "lobulated", "irregular", "spiculated")
 CANCER_P = {"circumscribed": 0.15, "lobulated": 0.35, "irregular": 0.7, "spiculated": 0.9}
-LEVEL = (0.5, 4.0)  # mass mean above the surround, in surround stds (object domain, log-uniform)
+LEVEL = (0.6, 5.0)  # mass mean above the surround, in surround stds (object domain, log-uniform)
 
 
 @dataclass(frozen=True)
