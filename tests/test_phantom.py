@@ -292,19 +292,25 @@ def test_monochrome1_studies_load_with_the_right_laterality(tmp_path, style, see
     assert loaded.invert
 
 
-def _high_frequency_energy(diff: np.ndarray, les) -> float:
+def _band_energy(diff: np.ndarray, les) -> float:
+    """Mean squared band-pass (Gaussian 1 px minus 3 px) of a slice's mass signal inside its box."""
     box = diff[les.y:les.y + les.height, les.x:les.x + les.width].astype(np.float32)
-    return float(np.abs(cv2.Laplacian(box, cv2.CV_32F)).mean())
+    return float(((cv2.GaussianBlur(box, (0, 0), 1.0) - cv2.GaussianBlur(box, (0, 0), 3.0)) ** 2).mean())
 
 
-@pytest.mark.parametrize(("style", "seed"), [("dense-powerlaw", 2), ("cluttered", 4)])
-def test_dbt_mass_is_sharpest_at_its_central_slice(style, seed):
+@pytest.mark.parametrize(("style", "seed"), [("dense-powerlaw", 2), ("cluttered", 4), ("fatty-powerlaw", 5)])
+def test_dbt_mass_is_sharpest_within_its_body_and_fades_beyond(style, seed):
     with_mass = generate_study(seed, style=style, n_lesions=1, depth=30, view="CC")
     without = generate_study(seed, style=style, n_lesions=0, depth=30, view="CC")
     (les,) = with_mass.lesions
     diff = with_mass.volume.astype(np.int32) - without.volume
-    energy = [_high_frequency_energy(diff[z], les) for z in range(with_mass.depth)]
-    assert abs(int(np.argmax(energy)) - les.slice) <= 1
+    energy = [_band_energy(diff[z], les) for z in range(with_mass.depth)]
+    # the peak lies within the solid body's depth extent (at the central slice +-1 for half the masses
+    # measured; the replaced in-focus tissue texture moves it by up to 3 slices in the others)
+    reach = max(1, int(les.half_depth_mm))
+    assert abs(int(np.argmax(energy)) - les.slice) <= reach
+    far = [energy[z] for z in (les.slice - reach - 4, les.slice + reach + 4) if 0 <= z < with_mass.depth]
+    assert far and max(far) < 0.5 * energy[les.slice]
     # the surrounding tissue is that of its own depth: the lesion-free twin differs between slices
     assert np.abs(without.volume[les.slice].astype(np.int32) - without.volume[les.slice + 6]).mean() > 5
 

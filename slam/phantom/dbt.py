@@ -154,15 +154,20 @@ def _insert_mass(obj: np.ndarray, spec: MassSpec, px: float) -> float:
     cy = spec.center_mm[0] / px - central.origin[0] - 0.5
     cx = spec.center_mm[1] / px - central.origin[1] - 0.5
     for z in range(obj.shape[0]):
-        dz = (z - spec.slice) * SLICE_MM
-        if abs(dz) >= spec.half_depth_mm:
+        # a slice is a 1 mm slab: average the ellipsoid's cross-sections over it, so the margin is
+        # sharp at the central slice and smeared where the surface is oblique
+        p = np.zeros(central.pattern[pat_sl].shape, np.float32)
+        for dz in (z - spec.slice + np.array([-0.375, -0.125, 0.125, 0.375])) * SLICE_MM:
+            if abs(dz) >= spec.half_depth_mm:
+                continue
+            s = float(np.sqrt(1.0 - (dz / spec.half_depth_mm) ** 2))  # ellipsoid cross-section
+            m = np.float32([[s, 0, cx * (1 - s)], [0, s, cy * (1 - s)]])
+            # the contrast also falls off (by s) over the mass's depth extent
+            p += np.float32(s / 4) * cv2.warpAffine(central.pattern, m, (pw, ph), flags=cv2.INTER_LINEAR)[pat_sl]
+        if not p.any():
             continue
-        s = float(np.sqrt(1.0 - (dz / spec.half_depth_mm) ** 2))  # ellipsoid cross-section
-        m = np.float32([[s, 0, cx * (1 - s)], [0, s, cy * (1 - s)]])
-        p = cv2.warpAffine(central.pattern, m, (pw, ph), flags=cv2.INTER_LINEAR)[pat_sl]
-        m_body = np.clip(p, 0.0, 1.0)
         region = obj[z][img_sl]
-        region += m_body * (1.0 - t) * (ref - region) + np.float32(delta) * p
+        region += np.clip(p, 0.0, 1.0) * (1.0 - t) * (ref - region) + np.float32(delta) * p
     return delta / ref
 
 
