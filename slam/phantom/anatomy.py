@@ -150,8 +150,8 @@ def power_law_fields(rng: np.random.Generator, shape: tuple[int, int, int],
     Their 3D power spectrum is ~ 1/f^(beta + 1), so that a slice through them has the
     2D spectrum ~ 1/f^beta measured on breast images (beta ~ 3).
     ``depth_stretch`` > 1 damps depth frequencies, elongating structures in depth as
-    limited-angle DBT reconstruction does; ``stretch_x`` < 1 elongates them along x, from the chest
-    wall to the nipple (fibrous strands). One complex inverse FFT gives both fields
+    limited-angle DBT reconstruction does; ``stretch_x`` > 1 damps x frequencies, elongating them
+    along x, from the chest wall to the nipple (fibrous strands). One complex inverse FFT gives both fields
     (its real and imaginary parts are independent).
     """
     freqs = [scipy.fft.fftfreq(n, d).astype(np.float32) for n, d in zip(shape, cell_mm, strict=True)]

@@ -88,7 +88,7 @@ def _texture(rng: np.random.Generator, draw: StyleDraw, shape: tuple[int, int, i
     fft_shape = tuple(scipy.fft.next_fast_len(n) for n in shape)
     crop = tuple(slice(0, n) for n in shape)
     if draw.texture == "fibrous":  # strands elongated towards the nipple dominate
-        base, strands = power_law_fields(rng, fft_shape, cell, draw.beta, 1.0, stretch_x=0.35)
+        base, strands = power_law_fields(rng, fft_shape, cell, draw.beta, 1.0, stretch_x=2.5)
     else:
         base, strands = power_law_fields(rng, fft_shape, cell, draw.beta, 1.0)
     base, strands = base[crop], strands[crop]
