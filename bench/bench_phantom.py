@@ -47,7 +47,7 @@ def main() -> None:
 def cnr_table(studies: int) -> None:
     """Per style: CNR percentiles of the masses at their central slices (2 masses per small study)."""
     print(f"CNR at the central slice, {studies} small studies x 2 masses per style (depth 30)")
-    print("style            masses   p10   p25   p50   p75   p90   <1    1-3   >3    s/study")
+    print("style                 masses   p10   p25   p50   p75   p90   <1    1-3   >3    s/study")
     for style in ("classic", *FAMILIES):
         cnrs, start = [], time.perf_counter()
         for seed in range(studies):
@@ -60,7 +60,7 @@ def cnr_table(studies: int) -> None:
         p = np.percentile(c, (10, 25, 50, 75, 90))
         share = ((c < 1).mean(), ((c >= 1) & (c <= 3)).mean(), (c > 3).mean())
         name = style + (" (held out)" if style == HELDOUT else "")
-        print(f"{name:<16} {len(c):>6} " + " ".join(f"{v:5.2f}" for v in p) + " "
+        print(f"{name:<21} {len(c):>6} " + " ".join(f"{v:5.2f}" for v in p) + " "
               + " ".join(f"{v:5.0%}" for v in share) + f"  {(time.perf_counter() - start) / studies:6.2f}", flush=True)
 
 

@@ -219,8 +219,11 @@ def test_cli_writes_a_dataset(tmp_path, capsys):
     assert "[1/2]" in printed and "[2/2]" in printed
     rows = read_file_paths_csv(tmp_path / "cli" / "file-paths.csv")
     assert len(rows) == 2 and all((tmp_path / "cli" / r.descriptive_path).is_file() for r in rows)
+    assert (tmp_path / "cli" / "studies.csv").read_text().count("classic") == 2
     assert main(["phantom", str(tmp_path / "bad"), "--n", "0"]) == 2
     assert "error" in capsys.readouterr().err
+    assert main(["phantom", str(tmp_path / "bad"), "--style", "glossy"]) == 2
+    assert "phantom style 'glossy' is not known; accepted: classic" in capsys.readouterr().err
 
 
 def test_committed_examples_are_what_the_generator_makes():
