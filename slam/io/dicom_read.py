@@ -215,7 +215,7 @@ def _tag_view(ds: Dataset) -> str:
 
 
 def edge_laterality(display_values: np.ndarray, invert: bool) -> str:
-    """Laterality by the BCS-DBT image-edge rule (SPEC §1): the chest wall is the brighter vertical edge.
+    """Laterality by the BCS-DBT image-edge rule (design.md §1): the chest wall is the brighter vertical edge.
 
     Args:
         display_values: (H, W) one slice in display orientation, stored values.
