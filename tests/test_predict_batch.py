@@ -65,7 +65,18 @@ def batch(tmp_path_factory):
 
 
 def predict_args(weights: Path, out: Path, *extra: str) -> list[str]:
-    return ["predict", "-o", str(out), "--weights", str(weights), "--device", "cpu", "--score-threshold", "0", *extra]
+    return [
+        "predict",
+        "-o",
+        str(out),
+        "--weights",
+        str(weights),
+        "--device",
+        "cpu",
+        "--score-threshold",
+        "0",
+        *extra,
+    ]
 
 
 def leftovers(out: Path) -> list[str]:
@@ -92,7 +103,9 @@ def test_a_bad_study_is_skipped_listed_and_retried_alone(batch, tmp_path, capsys
     rows.insert(2, FilePath("PX", "9.9", "lcc", "studies/gone.dcm", ""))
     write_file_paths_csv(tmp_path / "file-paths.csv", rows)
     out = tmp_path / "pred.csv"
-    argv = predict_args(weights, out, "--file-paths", str(tmp_path / "file-paths.csv"), "--coords", "stored", "--workers", "1")
+    argv = predict_args(
+        weights, out, "--file-paths", str(tmp_path / "file-paths.csv"), "--coords", "stored", "--workers", "1"
+    )
     assert main(argv) == 1
     captured = capsys.readouterr()
     skipped = [line for line in captured.err.splitlines() if line.startswith("slam predict: skipped")]

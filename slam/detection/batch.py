@@ -187,8 +187,10 @@ def read_progress(output: Path, fingerprint: str) -> dict[str, list[Prediction]]
     done: dict[str, list[Prediction]] = {}
     for path in progress_files(output):
         lines = path.read_text(encoding="utf-8").splitlines()
+        if not lines:  # created, header not yet written
+            continue
         try:
-            header = json.loads(lines[0]) if lines else {}
+            header = json.loads(lines[0])
         except json.JSONDecodeError:
             header = {}
         if header.get("fingerprint") != fingerprint:
@@ -254,6 +256,10 @@ def predict_batch(predictor: Predictor, jobs: Sequence[Job], output: Path, finge
         job.index: finished[job.key] for job in mine if job.key in finished
     }
     failed: list[tuple[int, str, str]] = []
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.barrier()  # every rank has read the progress files before any rank appends to its own
     log_path = progress_path(output, rank)
     fresh = not log_path.exists() or log_path.stat().st_size == 0
     with open(log_path, "a", encoding="utf-8") as log, tqdm(
@@ -281,8 +287,6 @@ def predict_batch(predictor: Predictor, jobs: Sequence[Job], output: Path, finge
     if rank == 0:
         write_csv_atomically(output, rows)
     if world > 1:
-        import torch.distributed as dist
-
         dist.barrier()  # the CSV is written before any progress file goes
     if not failed:
         progress_path(output, rank).unlink(missing_ok=True)
