@@ -65,9 +65,10 @@ def test_predict_with_file_paths(data, tmp_path, capsys):
     assert main(["predict", "-o", str(out), "--weights", str(root / "slam.safetensors"), "--file-paths",
                  str(tmp_path / "file-paths.csv"), "--score-threshold", "0", "--quiet"]) == 0  # fmt: skip
     assert {(r.patient_id, r.study_uid, r.view) for r in read_predictions_csv(out)} == {("PA", "9.9", "rcc")}
-    # A headerless study without --file-paths cannot be named in the CSV: a clear error, before any model run.
-    assert main(["predict", str(tmp_path / "a.npy"), "-o", str(out), "--weights", str(root / "slam.safetensors"), "--quiet"]) == 2
-    assert "--file-paths" in capsys.readouterr().err
+    # A headerless study without --file-paths cannot be named in the CSV: a failed study (exit 1), one line saying why.
+    assert main(["predict", str(tmp_path / "a.npy"), "-o", str(out), "--weights", str(root / "slam.safetensors"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "a.npy lacks PatientID" in err and "--file-paths" in err and "1 of 1 studies failed" in err
 
 
 def test_predict_requires_weights_when_the_demo_weights_are_missing(data, capsys, monkeypatch, tmp_path):
@@ -77,7 +78,7 @@ def test_predict_requires_weights_when_the_demo_weights_are_missing(data, capsys
     _, studies = data
     assert main(["predict", str(studies[0]), "-o", "x.csv"]) == 2
     err = capsys.readouterr().err.strip()
-    assert "demo weights" in err and "--weights" in err and "\n" not in err
+    assert "missing.safetensors" in err and "--weights" in err and "\n" not in err
 
 
 @pytest.mark.parametrize(

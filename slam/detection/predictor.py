@@ -132,13 +132,24 @@ class Predictor:
 
         return sample_indices(depth, self.config.num_slices, self.config.sampling)
 
+    def prepare(self, study) -> np.ndarray:
+        """The model input of ``study``: (n, h, w) float32 in [0, 1] of :meth:`chosen_slices`."""
+        return volume_to_input(
+            study, self.chosen_slices(study.depth), self.config.input_size, self.preprocess
+        )
+
     @torch.inference_mode()
-    def predict(self, study) -> StudyPrediction:
-        """Detections for one study, in original pixels (``coords`` frame) and original slices."""
+    def predict(self, study, volume: np.ndarray | None = None) -> StudyPrediction:
+        """Detections for one study, in original pixels (``coords`` frame) and original slices.
+
+        ``volume``: the study's :meth:`prepare` output when already built (a batch loader worker
+        builds it, so the pixels never cross processes); then only the study's shape and
+        orientation are read, not its pixels.
+        """
         timings = {}
         t0 = time.perf_counter()
         indices = self.chosen_slices(study.depth)
-        volume = volume_to_input(study, indices, self.config.input_size, self.preprocess)
+        volume = self.prepare(study) if volume is None else volume
         timings["input"] = time.perf_counter() - t0
         t1 = time.perf_counter()
         tensor = torch.from_numpy(volume).to(self.device)
