@@ -31,7 +31,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--file-paths", help="BCS-DBT file-paths.csv: PatientID, StudyUID, View of each study "
                         "(else they are read from the DICOM header)")  # fmt: skip
     parser.add_argument(
-        "--preprocess", action="store_true", help="AWA denoising, border removal, CLAHE first"
+        "--preprocess", action="store_true",
+        help="AWA denoising, border removal, CLAHE first (default: as the model was trained, its config)"
     )
     parser.add_argument(
         "--score-threshold", type=float, default=0.05, help="keep boxes scoring at least this"
@@ -46,23 +47,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def _resolve_study_path(row, base: Path) -> Path:
-    # TODO(integrator): replace with slam.io.csv_formats.resolve_study_path (branch detection).
-    from slam.errors import SlamError
-
-    for entry in (row.descriptive_path, row.classic_path):
-        if entry and (path := Path(base) / entry).exists():
-            return path
-    raise SlamError(f"file-paths.csv {row.patient_id} {row.view}: neither descriptive_path {row.descriptive_path!r} "
-                    f"nor classic_path {row.classic_path!r} exists under {base}")  # fmt: skip
-
-
 def jobs_from_args(studies: list[str], file_paths: str | None) -> list:
     """The batch in order: STUDY paths (ids from --file-paths when given, else from each header),
     or every row of --file-paths. A row or path that names no usable study becomes a failed job."""
     from slam.detection.batch import Job
     from slam.errors import SlamError
-    from slam.io.csv_formats import read_file_paths_csv
+    from slam.io.csv_formats import read_file_paths_csv, resolve_study_path
 
     listed = []
     if file_paths:
@@ -70,7 +60,7 @@ def jobs_from_args(studies: list[str], file_paths: str | None) -> list:
         for row in read_file_paths_csv(file_paths):
             ids = (row.patient_id, row.study_uid, row.view)
             try:
-                listed.append(Job(len(listed), _resolve_study_path(row, base), ids))
+                listed.append(Job(len(listed), resolve_study_path(row, base), ids))
             except SlamError as exc:
                 listed.append(
                     Job(len(listed), base / (row.descriptive_path or row.classic_path), ids, str(exc))
@@ -112,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     jobs = jobs_from_args(args.study, args.file_paths)
     if not jobs:
         raise SlamError("no study given: pass STUDY paths or --file-paths listing them")
-    options = {"preprocess": args.preprocess, "score_threshold": args.score_threshold,
+    options = {"preprocess": True if args.preprocess else None, "score_threshold": args.score_threshold,
                "max_detections": args.max_detections, "coords": args.coords or ("display" if args.file_paths else "stored")}  # fmt: skip
     rank, world = distributed_env()
     device = init_distributed(args.device) if world > 1 else args.device

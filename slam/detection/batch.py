@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from slam.detection.predictor import Detection, Predictor
+from slam.detection.predictor import Predictor, dbtex_rows
 from slam.errors import SlamError
 from slam.io.csv_formats import Prediction, write_predictions_csv
 
@@ -151,13 +151,10 @@ def loaded_studies(jobs: Sequence[Job], prepare: Callable, workers: int):
     loader = torch.utils.data.DataLoader(
         dataset, batch_size=None, shuffle=False, num_workers=workers, collate_fn=_one_item,
         prefetch_factor=1 if workers else None, worker_init_fn=_quiet_worker if workers else None,
+        # forkserver: a worker forked from a process whose OpenMP/OpenCV threads have run can deadlock.
+        multiprocessing_context="forkserver" if workers else None,
     )  # fmt: skip
     return iter(loader)
-
-
-def dbtex_rows(ids: Ids, detections: Sequence[Detection]) -> list[Prediction]:
-    # TODO(integrator): replace with slam.detection.predictor.dbtex_rows (branch detection).
-    return [Prediction(*ids, d.x, d.width, d.y, d.height, d.z, d.depth, d.score) for d in detections]
 
 
 def run_fingerprint(weights: Path, options: dict) -> str:
@@ -276,7 +273,7 @@ def predict_batch(predictor: Predictor, jobs: Sequence[Job], output: Path, finge
                 bar.write(f"slam predict: skipped {job.source}: {item.error}", file=sys.stderr)
             else:
                 detections = predictor.predict(item.shaped_study(), item.volume).detections
-                results[job.index] = dbtex_rows(item.ids, detections)
+                results[job.index] = dbtex_rows(*item.ids, detections)
                 append_durably(
                     log, {"key": job.key, "rows": [dataclasses.astuple(r) for r in results[job.index]]}
                 )
