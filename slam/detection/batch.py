@@ -151,8 +151,9 @@ def loaded_studies(jobs: Sequence[Job], prepare: Callable, workers: int):
     loader = torch.utils.data.DataLoader(
         dataset, batch_size=None, shuffle=False, num_workers=workers, collate_fn=_one_item,
         prefetch_factor=1 if workers else None, worker_init_fn=_quiet_worker if workers else None,
-        # forkserver: a worker forked from a process whose OpenMP/OpenCV threads have run can deadlock.
-        multiprocessing_context="forkserver" if workers else None,
+        # spawn: a worker forked from a process whose OpenMP/OpenCV threads have run can deadlock, and
+        # forkserver runs out of passable file descriptors in a long-lived process ("too many fds").
+        multiprocessing_context="spawn" if workers else None,
     )  # fmt: skip
     return iter(loader)
 
