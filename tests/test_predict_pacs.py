@@ -43,7 +43,7 @@ def predict(weights, *args: str) -> int:
 
 
 def test_predict_from_pacs_csv_and_sr(env, weights, tmp_path, capsys):
-    entry = env.studies[1]  # the JPEG 2000 study
+    entry = env.studies[0]
     out, sr = tmp_path / "p.csv", tmp_path / "findings.dcm"
     assert predict(weights, "--dicomweb", env.server.url, "--study-uid", entry.study_uid, "-o", str(out),
                    "--sr", str(sr)) == 0
@@ -66,7 +66,7 @@ def test_predict_from_pacs_csv_and_sr(env, weights, tmp_path, capsys):
 
 
 def test_store_twice_adds_new_instances(env, weights, capsys):
-    entry = env.studies[0]
+    entry = env.studies[1]  # the JPEG 2000 study
     client = connect(env.server.url)
     before = {i.sop_uid for i in list_instances(client, entry.study_uid)}
     for _ in range(2):
@@ -90,7 +90,7 @@ def test_sr_for_local_studies(env, weights, tmp_path):
     assert predict(weights, *studies, "--sr", str(tmp_path / "one.dcm")) == 0
     paths = [tmp_path / "one-1.dcm", tmp_path / "one-2.dcm"]  # several studies: OUT-<n>.dcm in order
     assert all(p.exists() for p in paths) and not (tmp_path / "one.dcm").exists()
-    for path, entry in zip(paths, env.studies):
+    for path, entry in zip(paths, env.studies, strict=True):
         dciodvfy(path)
         assert pydicom.dcmread(path).StudyInstanceUID == entry.study_uid
     assert predict(weights, studies[0], "--sr", str(tmp_path / "single.dcm")) == 0
@@ -105,12 +105,20 @@ def test_sr_for_local_studies(env, weights, tmp_path):
     (["--dicomweb", "{url}", "-o", "x.csv"], "needs --study-uid"),
     (["--dicomweb", "{url}", "--study-uid", "1.2.3.999", "--sr", "x.dcm", "--coords", "display"], "stored pixels"),
 ])
-def test_errors_are_one_line(env, weights, tmp_path, args, message):
+def test_errors_are_one_line(env, weights, tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.chdir(tmp_path)
     args = [a.format(port=free_port(), url=env.server.url) for a in args]
-    result = subprocess.run([sys.executable, "-m", "slam", "predict", "--weights", str(weights), *args],
+    assert main(["predict", "--weights", str(weights), *args]) == 2  # a traceback would fail the test here
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err
+    assert PASSWORD not in err and not (tmp_path / "x.csv").exists()
+
+
+def test_unknown_study_from_the_shell(env, weights, tmp_path):
+    """The real command line: exit 2, one line on stderr, no traceback."""
+    result = subprocess.run([sys.executable, "-m", "slam", "predict", "--weights", str(weights), "--dicomweb",
+                             env.server.url, "--study-uid", "1.2.3.999", "-o", "x.csv"],
                             capture_output=True, text=True, timeout=120, cwd=tmp_path,
                             env={**os.environ, "PYTHONPATH": os.getcwd()})
-    assert result.returncode == 2, result.stderr
-    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
-    assert "Traceback" not in result.stderr and PASSWORD not in result.stderr
-    assert not (tmp_path / "x.csv").exists()
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "not found" in result.stderr and len(result.stderr.strip().splitlines()) == 1
