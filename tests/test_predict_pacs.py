@@ -122,3 +122,17 @@ def test_unknown_study_from_the_shell(env, weights, tmp_path):
                             env={**os.environ, "PYTHONPATH": os.getcwd()})
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert "not found" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_sr_of_a_headerless_volume_is_a_failed_study(weights, tmp_path, capsys):
+    import numpy as np
+
+    from slam.io.csv_formats import FilePath, write_file_paths_csv
+
+    np.save(tmp_path / "a.npy", np.random.default_rng(0).integers(0, 4096, (10, 40, 30), dtype=np.uint16))
+    write_file_paths_csv(tmp_path / "fp.csv", [FilePath("PA", "9.9", "rcc", "x/a.npy", "a.npy")])
+    assert predict(weights, "--file-paths", str(tmp_path / "fp.csv"), "-o", str(tmp_path / "p.csv"),
+                   "--sr", str(tmp_path / "s.dcm")) == 1
+    err = capsys.readouterr().err
+    assert "no SR for" in err and "source DICOM" in err and not (tmp_path / "s.dcm").exists()
+    assert {r.study_uid for r in read_predictions_csv(tmp_path / "p.csv")} == {"9.9"}

@@ -251,7 +251,11 @@ def run_one_by_one(args: argparse.Namespace, weights: Path) -> int:
             print(f"{name}: no finding above the threshold ({args.score_threshold:g}); no SR written or stored")
             continue
         if out_srs:
-            written.append(str(write_sr(out_srs[number], study, detections, algorithm)))
+            try:
+                written.append(str(write_sr(out_srs[number], study, detections, algorithm)))
+            except SlamError as exc:  # e.g. a .npy volume: no DICOM header to report on
+                failed.append(name)
+                print(f"slam predict: no SR for {name}: {exc}", file=sys.stderr)
         if args.store:
             sm = synthetic_mammogram(study.pixels, invert=study.invert).image16
             sm = np.ascontiguousarray(flip_image(sm, study.flip_rows, study.flip_cols))  # display orientation
