@@ -2,8 +2,16 @@
 
 Over many studies (``--file-paths``) it loads with ``--workers`` processes, resumes an interrupted
 run and, under ``torchrun``, shards the list over the ranks: see ``slam.detection.batch``.
+
+``--dicomweb URL --study-uid UID`` predicts every DBT view of a study on a PACS instead (fetched
+frame by frame, never written to disk; credentials from the environment as
+``slam.io.dicomweb.connect`` reads them). ``--sr OUT.dcm`` writes each view's findings as a DICOM
+SR (one SR per DBT view; with several views OUT-1.dcm, OUT-2.dcm ... in order), ``--store``
+stores the SR and the synthetic mammogram back into the study on the PACS as new instances.
+Both run one study at a time in this process (no loader workers, no resume).
+
 Exit code: 0 all studies predicted; 1 some failed to load (listed; the CSV holds the others);
-2 bad arguments (nothing run).
+2 bad arguments, or an unreachable server / unknown study (nothing run).
 """
 
 from __future__ import annotations
@@ -24,7 +32,16 @@ def _cores() -> int:
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("study", nargs="*", help="studies: multi-frame DICOM, series directory, .zip, .npy/.npz "
                         "(none: every study listed in --file-paths)")  # fmt: skip
-    parser.add_argument("-o", "--output", required=True, help="predictions CSV to write (DBTex format)")
+    parser.add_argument("-o", "--output", help="predictions CSV to write (DBTex format); "
+                        "optional with --sr or --store")  # fmt: skip
+    parser.add_argument("--dicomweb", metavar="URL", help="predict a study on this DICOMweb server (e.g. "
+                        "http://pacs:8042/dicom-web); credentials from SLAM_DICOMWEB_TOKEN or "
+                        "SLAM_DICOMWEB_USER/SLAM_DICOMWEB_PASSWORD")  # fmt: skip
+    parser.add_argument("--study-uid", help="with --dicomweb: the StudyInstanceUID; every DBT view in it is predicted")
+    parser.add_argument("--sr", metavar="OUT.dcm", help="write the findings as DICOM SR (one per DBT view; several "
+                        "views: OUT-1.dcm, OUT-2.dcm ... in order)")  # fmt: skip
+    parser.add_argument("--store", action="store_true", help="with --dicomweb: store the SR and the synthetic "
+                        "mammogram into the study on the server (new instances, nothing replaced)")  # fmt: skip
     parser.add_argument("--weights", help="model weights (.safetensors with its .json config beside it); default: "
                         "$SLAM_WEIGHTS, else the demo weights trained on phantom studies (slam/weights/slam_demo.md)")  # fmt: skip
     parser.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when present, else cpu")
@@ -88,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
     from slam.detection.weights import resolve_weights
     from slam.errors import SlamError
 
+    check_pacs_args(args)
     try:
         weights = resolve_weights(args.weights)
     except SlamError as exc:
@@ -95,6 +113,10 @@ def run(args: argparse.Namespace) -> int:
             f"{exc} (or --weights / $SLAM_WEIGHTS; `slam init-weights` makes UNTRAINED ones "
             "for a pipeline check)"
         ) from None
+    if args.dicomweb or args.sr or args.store:
+        return run_one_by_one(args, weights)
+    if not args.output:
+        raise SlamError("no output: pass -o predictions.csv (or --sr OUT.dcm)")
     if args.workers < 0:
         raise SlamError(
             f"--workers {args.workers}: accepted: 0 (load in this process) or more loader processes"
@@ -122,3 +144,128 @@ def run(args: argparse.Namespace) -> int:
                   f"{', '.join(source for _, source, _ in result.failed)}; rerunning the same command retries only "
                   "them", file=sys.stderr)  # fmt: skip
     return 1 if result.failed else 0
+
+
+def check_pacs_args(args: argparse.Namespace) -> None:
+    """Refuse combinations of --dicomweb, --study-uid, --sr, --store that cannot run (before any work)."""
+    from slam.errors import SlamError
+
+    if not args.dicomweb:
+        for given, flag in ((args.store, "--store"), (args.study_uid, "--study-uid")):
+            if given:
+                raise SlamError(f"{flag} needs --dicomweb URL (the PACS the study is on)")
+    else:
+        if not args.study_uid:
+            raise SlamError("--dicomweb needs --study-uid UID (the StudyInstanceUID to predict)")
+        if args.study or args.file_paths:
+            raise SlamError("--dicomweb predicts one study on the server; accepted: no STUDY paths or --file-paths")
+        if not (args.output or args.sr or args.store):
+            raise SlamError("nothing to write: pass -o predictions.csv, --sr OUT.dcm or --store")
+    if (args.sr or args.store) and args.coords == "display":
+        raise SlamError("an SR holds boxes in stored pixels; accepted: --coords stored (the default with --sr/--store)")
+    if args.sr and Path(args.sr).suffix.lower() != ".dcm":
+        raise SlamError(f"--sr {args.sr}: accepted: a .dcm file name")
+
+
+def sha256_of(path: Path) -> str:
+    """Hex SHA-256 of a file (read in 1 MiB chunks)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sr_paths(sr: str, count: int) -> list[Path]:
+    """OUT.dcm for one view, else OUT-1.dcm ... OUT-<count>.dcm."""
+    path = Path(sr)
+    if count == 1:
+        return [path]
+    return [path.with_name(f"{path.stem}-{n}{path.suffix}") for n in range(1, count + 1)]
+
+
+def _pacs_views(args: argparse.Namespace):
+    """(client, the study's DBT instances) on the --dicomweb server; SlamError when it holds none."""
+    from slam.errors import SlamError
+    from slam.io.dicomweb import connect, list_instances
+
+    client = connect(args.dicomweb)
+    views = [view for view in list_instances(client, args.study_uid) if view.is_dbt]
+    if not views:
+        raise SlamError(f"study {args.study_uid} holds no DBT view; accepted: a study with a multi-frame "
+                        "tomosynthesis image (Breast Tomosynthesis Image Storage)")  # fmt: skip
+    return client, views
+
+
+def run_one_by_one(args: argparse.Namespace, weights: Path) -> int:
+    """Predict study after study in this process: the PACS study's DBT views, or the local STUDY
+    paths; write the CSV (-o), one SR per view (--sr) and store them back (--store)."""
+    import numpy as np
+
+    import slam
+    from slam.detection.batch import header_ids
+    from slam.detection.predictor import Predictor, dbtex_rows
+    from slam.errors import SlamError
+    from slam.imaging.orientation import flip_image
+    from slam.imaging.sm import synthetic_mammogram
+    from slam.io import load_study
+    from slam.io.csv_formats import write_predictions_csv
+    from slam.io.dicomweb import retrieve_study, store_findings
+    from slam.io.sr import Algorithm, write_sr
+
+    if args.dicomweb:
+        client, views = _pacs_views(args)  # unreachable server, unknown UID: fail before the model loads
+        jobs = [(f"instance {view.sop_uid}", None, view) for view in views]
+    else:
+        listed = jobs_from_args(args.study, args.file_paths)
+        if not listed:
+            raise SlamError("no study given: pass STUDY paths or --file-paths listing them")
+        jobs = [(str(job.source), job, None) for job in listed]
+    options = {"preprocess": True if args.preprocess else None, "score_threshold": args.score_threshold,
+               "max_detections": args.max_detections, "coords": args.coords or "stored"}  # fmt: skip
+    predictor = Predictor.from_weights(weights, device=args.device, **options)
+    algorithm = Algorithm(name="SLAM", version=slam.__version__, weights_sha256=sha256_of(weights))
+    out_srs = sr_paths(args.sr, len(jobs)) if args.sr else []
+    rows, failed, written = [], [], []
+    for number, (name, job, view) in enumerate(jobs):
+        try:
+            if view is not None:
+                study = retrieve_study(client, args.study_uid, sop_uid=view.sop_uid)
+            elif job.error:
+                raise SlamError(job.error)
+            else:
+                study = load_study(job.source)
+            ids = (job.ids if job is not None else None) or header_ids(study, Path(name))
+        except SlamError as exc:
+            if view is not None:
+                raise  # a PACS view that does not load: the server or the study is at fault, stop
+            failed.append(name)
+            print(f"slam predict: skipped {name}: {exc}", file=sys.stderr)
+            continue
+        detections = predictor.predict(study).detections
+        rows.extend(dbtex_rows(*ids, detections))
+        if not detections:
+            # A measurement report needs at least one finding: say so instead of an empty SR.
+            print(f"{name}: no finding above the threshold ({args.score_threshold:g}); no SR written or stored")
+            continue
+        if out_srs:
+            try:
+                written.append(str(write_sr(out_srs[number], study, detections, algorithm)))
+            except SlamError as exc:  # e.g. a .npy volume: no DICOM header to report on
+                failed.append(name)
+                print(f"slam predict: no SR for {name}: {exc}", file=sys.stderr)
+        if args.store:
+            sm = synthetic_mammogram(study.pixels, invert=study.invert).image16
+            sm = np.ascontiguousarray(flip_image(sm, study.flip_rows, study.flip_cols))  # display orientation
+            stored = store_findings(client, study, detections, algorithm, sm_image=sm)
+            print(f"{name}: stored {len(stored)} new instance(s) (SR, synthetic mammogram) into study {args.study_uid}")
+    if args.output:
+        write_predictions_csv(args.output, rows)
+        print(f"{len(rows)} detections in {len(jobs) - len(failed)} studies -> {args.output}")
+    for path in written:
+        print(f"SR -> {path}")
+    if failed:
+        print(f"slam predict: {len(failed)} of {len(jobs)} studies failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
