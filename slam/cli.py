@@ -35,8 +35,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.handler(args) or 0)
     except SlamError as exc:
         print(f"slam {args.command}: error: {exc}", file=sys.stderr)
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-        print(f"slam {args.command}: error: {exc.strerror}: {exc.filename}", file=sys.stderr)
+    except OSError as exc:  # unreadable input, a full disk: still one line
+        print(f"slam {args.command}: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
     except KeyboardInterrupt:
         print(f"slam {args.command}: interrupted", file=sys.stderr)
         return 130

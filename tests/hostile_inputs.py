@@ -165,7 +165,7 @@ def nested_sequences(folder: Path, depth: int = 5000) -> Path:
 
 
 def huge_declared_jpegls(folder: Path, frames: int = 20, rows: int = 8192, cols: int = 8192) -> Path:
-    """``huge.dcm``: a real, valid JPEG-LS DBT file (~26 KB) declaring ``frames`` x ``rows`` x ``cols`` uint16.
+    """``huge_{frames}x{rows}x{cols}.dcm``: a real, valid JPEG-LS DBT file (~26 KB) declaring ``frames`` x ``rows`` x ``cols`` uint16.
 
     Each frame is the same JPEG-LS codestream of a black image (~1.3 KB for 8192 x 8192): decoding the
     whole file takes ``frames * rows * cols * 2`` bytes (2.5 GiB by default).
@@ -176,7 +176,7 @@ def huge_declared_jpegls(folder: Path, frames: int = 20, rows: int = 8192, cols:
 
     small = np.zeros((frames, 16, 16), np.uint16)
     small[:, :, :8] = 1000  # a chest wall, so the file is an ordinary left view
-    path = write_volume_dicom(Path(folder) / "huge.dcm", small, transfer_syntax="jpegls")
+    path = write_volume_dicom(Path(folder) / f"huge_{frames}x{rows}x{cols}.dcm", small, transfer_syntax="jpegls")
     ds = pydicom.dcmread(path)
     frame = bytes(jpeg_ls.encode_buffer(bytes(rows * cols * 2), rows, cols, 1, int(ds.BitsStored)))
     ds.Rows, ds.Columns = rows, cols

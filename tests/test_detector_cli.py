@@ -15,6 +15,7 @@ from slam.io.csv_formats import (
     GroundTruthBox,
     Label,
     read_predictions_csv,
+    resolve_study_path,
     write_boxes_csv,
     write_file_paths_csv,
     write_labels_csv,
@@ -64,9 +65,10 @@ def test_predict_with_file_paths(data, tmp_path, capsys):
     assert main(["predict", "-o", str(out), "--weights", str(root / "slam.safetensors"), "--file-paths",
                  str(tmp_path / "file-paths.csv"), "--score-threshold", "0", "--quiet"]) == 0  # fmt: skip
     assert {(r.patient_id, r.study_uid, r.view) for r in read_predictions_csv(out)} == {("PA", "9.9", "rcc")}
-    # A headerless study without --file-paths cannot be named in the CSV: a clear error, before any model run.
-    assert main(["predict", str(tmp_path / "a.npy"), "-o", str(out), "--weights", str(root / "slam.safetensors"), "--quiet"]) == 2
-    assert "--file-paths" in capsys.readouterr().err
+    # A headerless study without --file-paths cannot be named in the CSV: a failed study (exit 1), one line saying why.
+    assert main(["predict", str(tmp_path / "a.npy"), "-o", str(out), "--weights", str(root / "slam.safetensors"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "a.npy lacks PatientID" in err and "--file-paths" in err and "1 of 1 studies failed" in err
 
 
 def test_predict_requires_weights_when_the_demo_weights_are_missing(data, capsys, monkeypatch, tmp_path):
@@ -76,7 +78,7 @@ def test_predict_requires_weights_when_the_demo_weights_are_missing(data, capsys
     _, studies = data
     assert main(["predict", str(studies[0]), "-o", "x.csv"]) == 2
     err = capsys.readouterr().err.strip()
-    assert "demo weights" in err and "--weights" in err and "\n" not in err
+    assert "missing.safetensors" in err and "--weights" in err and "\n" not in err
 
 
 @pytest.mark.parametrize(
@@ -115,3 +117,37 @@ def test_predict_then_evaluate_on_the_examples(data, tmp_path, capsys):
                  "--labels", str(examples / "labels.csv"), "--min-dist", "16"]) == 0  # fmt: skip
     result = json.loads(capsys.readouterr().out)
     assert (result["n_volumes"], result["n_positive_volumes"], result["n_boxes"]) == (5, 4, 5)
+
+
+def test_resolve_study_path_precedence(tmp_path, monkeypatch):
+    from slam.errors import SlamError
+
+    (tmp_path / "desc").mkdir()
+    (tmp_path / "desc" / "a.dcm").write_bytes(b"x")
+    (tmp_path / "classic.dcm").write_bytes(b"x")
+    row = FilePath("P0", "1.2", "lcc", "desc/a.dcm", "classic.dcm")
+    assert resolve_study_path(row, tmp_path) == tmp_path / "desc" / "a.dcm"  # descriptive first
+    assert resolve_study_path(FilePath("P0", "1.2", "lcc", "gone.dcm", "classic.dcm"), tmp_path) == tmp_path / "classic.dcm"
+    absolute = FilePath("P0", "1.2", "lcc", str(tmp_path / "classic.dcm"), "")
+    assert resolve_study_path(absolute, tmp_path / "desc") == tmp_path / "classic.dcm"
+    monkeypatch.chdir(tmp_path)  # relative to the CSV's folder, never to the working directory
+    with pytest.raises(SlamError, match=r"neither descriptive_path 'classic.dcm' nor classic_path ''") as err:
+        resolve_study_path(FilePath("P0", "1.2", "lcc", "classic.dcm", ""), tmp_path / "desc")
+    assert "\n" not in str(err.value)
+
+
+def test_resolve_weights_order_and_error(data, tmp_path, monkeypatch):
+    from slam.detection.weights import DEFAULT_WEIGHTS, WEIGHTS_ENV, resolve_weights
+    from slam.errors import SlamError
+
+    root, _ = data
+    monkeypatch.delenv(WEIGHTS_ENV, raising=False)
+    assert resolve_weights() == DEFAULT_WEIGHTS
+    monkeypatch.setenv(WEIGHTS_ENV, str(root / "slam.safetensors"))
+    assert resolve_weights() == root / "slam.safetensors"
+    assert resolve_weights(root / "baseline.safetensors") == root / "baseline.safetensors"  # given beats $SLAM_WEIGHTS
+    with pytest.raises(SlamError, match=r"no model weights at gone.safetensors \(given\)"):
+        resolve_weights(tmp_path / "gone.safetensors")
+    monkeypatch.setenv(WEIGHTS_ENV, str(tmp_path / "env.safetensors"))
+    with pytest.raises(SlamError, match=r"\$SLAM_WEIGHTS"):
+        resolve_weights()

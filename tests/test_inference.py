@@ -121,15 +121,6 @@ def test_merge_slices_rule():
     assert all(len(a) == 0 for a in empty)
 
 
-def test_predict_many_loads_paths_and_takes_studies(flipped_study, slam_model, tmp_path):
-    np.save(tmp_path / "v.npy", flipped_study.pixels)
-    predictor = Predictor(slam_model, device="cpu", score_threshold=0.0)
-    results = list(predictor.predict_many([flipped_study, tmp_path / "v.npy"], progress=False))
-    assert [r[0] for r in results][0] is flipped_study and results[1][1].depth == flipped_study.depth
-    # The path was loaded with slam.io.load_study: same depth, same sampled slices.
-    assert results[0][2].sampled_indices.tolist() == results[1][2].sampled_indices.tolist()
-
-
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-GPU message")
 def test_cuda_without_gpu_is_a_clear_error(slam_model):
     from slam.errors import SlamError
@@ -138,3 +129,46 @@ def test_cuda_without_gpu_is_a_clear_error(slam_model):
         Predictor(slam_model, device="cuda")
     with pytest.raises(SlamError, match="coords"):
         Predictor(slam_model, device="cpu", coords="screen")
+
+
+def test_dbtex_rows_keep_every_field_and_the_order():
+    from slam.detection.predictor import Detection, dbtex_rows
+
+    dets = [Detection(1.5, 2.5, 10.0, 20.0, 3, 4, 0.9), Detection(7.0, 8.0, 5.0, 6.0, 0, 1, 0.2)]
+    rows = dbtex_rows("P1", "1.2.3", "rmlo", dets)
+    assert [(r.patient_id, r.study_uid, r.view) for r in rows] == [("P1", "1.2.3", "rmlo")] * 2
+    assert [(r.x, r.y, r.width, r.height, r.z, r.depth, r.score) for r in rows] == [
+        (1.5, 2.5, 10.0, 20.0, 3, 4, 0.9), (7.0, 8.0, 5.0, 6.0, 0, 1, 0.2)]
+    assert dbtex_rows("P1", "1.2.3", "rmlo", []) == []
+
+
+def test_predictor_feeds_the_model_as_it_was_trained(flipped_study, tmp_path):
+    import json
+
+    from slam.detection.config import config_path
+    from slam.detection.model import load_model, save_model
+    from slam.errors import SlamError
+
+    torch.manual_seed(0)
+    config = ModelConfig(backbone="resnet18", num_slices=4, input_size=INPUT, fpn_channels=32, preprocess=True)
+    path = save_model(build_model(config), tmp_path / "pre.safetensors")
+    predictor = Predictor.from_weights(path, device="cpu", score_threshold=0.0)
+    assert predictor.preprocess is True  # the config's, without the caller having to remember it
+    result = predictor.predict(flipped_study)
+    idx = result.sampled_indices
+    raw = torch.from_numpy(volume_to_input(flipped_study, idx, INPUT, False))
+    pre = torch.from_numpy(volume_to_input(flipped_study, idx, INPUT, True))
+    model = predictor.model
+    with torch.inference_mode():
+        assert torch.allclose(model(pre[None])[1][0], torch.from_numpy(result.slice_logits), atol=1e-5)
+        assert not torch.allclose(model(raw[None])[1][0], torch.from_numpy(result.slice_logits), atol=1e-5)
+    with pytest.raises(SlamError, match="trained on preprocessed slices.*preprocess false"):
+        Predictor(load_model(path), device="cpu", preprocess=False)
+    assert Predictor(load_model(path), device="cpu", preprocess=True).preprocess is True
+    # a config written before the key existed loads as "not preprocessed"
+    old = {k: v for k, v in json.loads(config_path(path).read_text()).items()
+           if k not in ("preprocess", "grey_levels", "rpn_batch_per_image", "box_batch_per_image")}  # fmt: skip
+    config_path(path).write_text(json.dumps(old))
+    assert ModelConfig.from_dict(old).preprocess is False
+    with pytest.raises(SlamError, match="trained on raw"):
+        Predictor.from_weights(path, device="cpu", preprocess=True)

@@ -122,7 +122,7 @@ def test_monochrome1_laterality_on_display_values(tmp_path):
     path = write_volume_dicom(tmp_path / "m1.dcm", inverted, photometric="MONOCHROME1", bits_stored=12)
     study = load_study(path)
     assert study.invert and study.laterality == "R" and study.laterality_source == "image"
-    # With a correct tag the image must not be rotated (the defect SPEC §1 warns about).
+    # With a correct tag the image must not be rotated (the defect design.md §1 warns about).
     study = load_study(write_volume_dicom(tmp_path / "m1t.dcm", inverted, photometric="MONOCHROME1",
                                           bits_stored=12, laterality="R"))
     assert not study.flip_rows and not study.flip_cols
@@ -148,3 +148,11 @@ def test_zip_cleanup_leaves_no_files(tmp_path, volume_left, monkeypatch):
     load_study(tmp_path / "s.zip")
     assert list((tmp_path / "tmp").iterdir()) == []
     shutil.rmtree(tmp_path / "tmp")
+
+
+def test_zip_of_npy(tmp_path, volume_left):
+    np.save(tmp_path / "v.npy", volume_left)
+    with zipfile.ZipFile(tmp_path / "v.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(tmp_path / "v.npy", "volume.npy")
+    study = load_study(tmp_path / "v.zip")
+    assert study.source_format == "zip: npy" and np.array_equal(study.pixels, volume_left)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+from dataclasses import replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -18,8 +21,9 @@ from slam.io.csv_formats import (
     read_file_paths_csv,
     read_labels_csv,
 )
-from slam.phantom import SIZES, generate_study, write_dataset
-from slam.phantom.dataset import dataset_seed
+from slam.phantom import FAMILIES, HELDOUT, SIZES, generate_study, resolve_styles, study_cnrs, write_dataset
+from slam.phantom.dataset import dataset_seed, write_study
+from slam.phantom.dbt import MARGINS, reconstruct
 from slam.phantom.examples import EXAMPLES
 from slam.phantom.lesions import MASS_CONTRAST, MASS_DIAMETER_MM
 
@@ -215,8 +219,11 @@ def test_cli_writes_a_dataset(tmp_path, capsys):
     assert "[1/2]" in printed and "[2/2]" in printed
     rows = read_file_paths_csv(tmp_path / "cli" / "file-paths.csv")
     assert len(rows) == 2 and all((tmp_path / "cli" / r.descriptive_path).is_file() for r in rows)
+    assert (tmp_path / "cli" / "studies.csv").read_text().count("classic") == 2
     assert main(["phantom", str(tmp_path / "bad"), "--n", "0"]) == 2
     assert "error" in capsys.readouterr().err
+    assert main(["phantom", str(tmp_path / "bad"), "--style", "glossy"]) == 2
+    assert "phantom style 'glossy' is not known; accepted: classic" in capsys.readouterr().err
 
 
 def test_committed_examples_are_what_the_generator_makes():
@@ -238,3 +245,113 @@ def test_committed_examples_are_what_the_generator_makes():
     assert [(b.x, b.y, b.width, b.height, b.slice) for b in boxes if b.study_uid == study.study_uid] == study.boxes
     zipped = next(p for p in paths if p.descriptive_path.endswith(".zip"))
     assert load_study(EXAMPLES_DIR / zipped.descriptive_path).depth == EXAMPLES[-1][4]
+
+
+# ---- DBT-like style families (slam.phantom.styles, slam.phantom.dbt) ----
+
+def test_styled_study_is_deterministic_per_seed_and_style():
+    a = generate_study(3, style="fibrous", depth=10)
+    b = generate_study(3, style="fibrous", depth=10)
+    c = generate_study(3, style="dense-powerlaw", depth=10)
+    assert np.array_equal(a.volume, b.volume) and a.lesions == b.lesions and a.style_draw == b.style_draw
+    assert a.style == "fibrous" and a.study_uid != c.study_uid
+    assert a.volume.shape != c.volume.shape or not np.array_equal(a.volume, c.volume)
+    assert np.array_equal(generate_study(3, depth=10).volume, generate_study(3, depth=10, style="classic").volume)
+    for bad in ("train", "nope"):  # a selection or an unknown name is not one style
+        with pytest.raises(SlamError):
+            generate_study(3, style=bad, depth=10)
+
+
+@pytest.mark.parametrize("style", list(FAMILIES))
+def test_each_style_writes_loadable_dicom(tmp_path, style):
+    study = generate_study(5, style=style, depth=12, n_lesions=1)
+    draw = study.style_draw
+    assert 0.5 <= study.pixel_spacing[0] <= 0.7 and study.bits_stored == draw.bits_stored in (10, 12, 14)
+    assert study.volume.max() < 2 ** study.bits_stored
+    fp, _, boxes = write_study(tmp_path, study, 1)
+    loaded = load_study(tmp_path / fp.descriptive_path)
+    assert np.array_equal(loaded.pixels, study.volume) and loaded.bits_stored == study.bits_stored
+    assert (loaded.photometric, loaded.laterality, loaded.view) == (study.photometric, study.laterality, study.view)
+    assert (loaded.flip_rows, loaded.flip_cols) == (False, False)  # the image edges agree with the tag
+    assert loaded.pixel_spacing == study.pixel_spacing
+    if draw.window == "absent":
+        assert "FrameVOILUTSequence" not in loaded.header.SharedFunctionalGroupsSequence[0]
+    else:
+        assert (loaded.window_center, loaded.window_width) == (study.window_center, study.window_width)
+    assert [(b.x, b.y, b.width, b.height, b.slice) for b in boxes] == study.boxes
+
+
+@pytest.mark.parametrize(("style", "seed"), [("fatty-powerlaw", 6), ("fibrous", 1)])
+@pytest.mark.parametrize("laterality", ["L", "R"])
+def test_monochrome1_studies_load_with_the_right_laterality(tmp_path, style, seed, laterality):
+    study = generate_study(seed, style=style, depth=12, laterality=laterality, n_lesions=0)
+    assert study.photometric == "MONOCHROME1"
+    display = (2 ** study.bits_stored - 1) - study.volume[6].astype(np.float64)
+    chest, other = (display[:, 0], display[:, -1]) if laterality == "L" else (display[:, -1], display[:, 0])
+    assert chest.mean() > 3 * other.mean()  # displayed, the chest wall is the bright edge
+    fp, _, _ = write_study(tmp_path, study, 1)
+    loaded = load_study(tmp_path / fp.descriptive_path)
+    assert loaded.laterality == laterality and (loaded.flip_rows, loaded.flip_cols) == (False, False)
+    assert loaded.invert
+
+
+def _band_energy(diff: np.ndarray, les) -> float:
+    """Mean squared band-pass (Gaussian 1 px minus 3 px) of a slice's mass signal inside its box."""
+    box = diff[les.y:les.y + les.height, les.x:les.x + les.width].astype(np.float32)
+    return float(((cv2.GaussianBlur(box, (0, 0), 1.0) - cv2.GaussianBlur(box, (0, 0), 3.0)) ** 2).mean())
+
+
+@pytest.mark.parametrize(("style", "seed"), [("dense-powerlaw", 2), ("cluttered", 4), ("fatty-powerlaw", 5)])
+def test_dbt_mass_is_sharpest_within_its_body_and_fades_beyond(style, seed):
+    with_mass = generate_study(seed, style=style, n_lesions=1, depth=30, view="CC")
+    without = generate_study(seed, style=style, n_lesions=0, depth=30, view="CC")
+    (les,) = with_mass.lesions
+    diff = with_mass.volume.astype(np.int32) - without.volume
+    energy = [_band_energy(diff[z], les) for z in range(with_mass.depth)]
+    # the peak lies within the solid body's depth extent (at the central slice +-1 for half the masses
+    # measured; the replaced in-focus tissue texture moves it by up to 3 slices in the others)
+    reach = max(1, int(les.half_depth_mm))
+    assert abs(int(np.argmax(energy)) - les.slice) <= reach
+    far = [energy[z] for z in (les.slice - reach - 4, les.slice + reach + 4) if 0 <= z < with_mass.depth]
+    assert far and max(far) < 0.5 * energy[les.slice]
+    # the surrounding tissue is that of its own depth: the lesion-free twin differs between slices
+    assert np.abs(without.volume[les.slice].astype(np.int32) - without.volume[les.slice + 6]).mean() > 5
+
+
+def test_out_of_plane_blur_grows_with_distance():
+    obj = np.zeros((21, 81, 81), np.float32)
+    obj[10, 40, 20:60] = 1.0  # a thin horizontal line in slice 10
+    draw = generate_study(1, style="fibrous", depth=8).style_draw
+    recon = reconstruct(obj, 0.5, replace(draw, out_of_plane=0.5, focal_decay_mm=6.0))
+    rows = np.arange(81, dtype=np.float64)
+
+    def spread(z: int) -> float:  # std of the line's profile across it (along the tube travel)
+        profile = recon[z, :, 40].astype(np.float64)
+        return float(np.sqrt((profile * (rows - 40) ** 2).sum() / profile.sum()))
+
+    widths = [spread(10 + d) for d in (0, 2, 5, 9)]
+    assert widths == sorted(widths) and widths[0] < 0.1 < widths[1] and widths[3] > 2 * widths[1]
+    assert recon[10, 40, 40] > 5 * recon[12, 40, 40]  # in focus it is strongest
+
+
+def test_lesion_cnr_spans_barely_to_clearly_visible():
+    cnrs = [c for seed in range(6) for c in study_cnrs(generate_study(seed, style="fatty-powerlaw", n_lesions=2,
+                                                                        depth=24))]
+    assert len(cnrs) >= 10
+    assert 0.8 <= float(np.median(cnrs)) <= 3.0  # docs/phantom-styles.md: most in 1-3
+    assert min(cnrs) < 1.2 and max(cnrs) > 2.0 and all(-1.0 < c < 10.0 for c in cnrs)
+
+
+def test_heldout_family_is_excluded_from_train_and_written_alone(tmp_path):
+    train = resolve_styles("train")
+    assert HELDOUT not in train and len(train) >= 3 and resolve_styles("mixed") == train
+    assert resolve_styles("heldout") == (HELDOUT,) and set(resolve_styles("all")) == set(FAMILIES)
+    with pytest.raises(SlamError):
+        resolve_styles("dense-powerlaw,unknown")
+    out = write_dataset(tmp_path / "held", 2, seed=9, styles="heldout")
+    studies = list(csv.DictReader((out / "studies.csv").open()))
+    assert [s["Style"] for s in studies] == [HELDOUT, HELDOUT]
+    assert tuple((out / "boxes.csv").read_text().splitlines()[0].split(",")) == BOXES_COLUMNS
+    lesions = list(csv.DictReader((out / "lesions.csv").open()))
+    boxes = read_boxes_csv(out / "boxes.csv")
+    assert len(lesions) == len(boxes) and all(float(r["CNR"]) > -5 and r["Margin"] in MARGINS for r in lesions)

@@ -1,4 +1,4 @@
-"""Preprocessing (SPEC §3) against direct float64 references on small images.
+"""Preprocessing (design.md §3) against direct float64 references on small images.
 
 Tolerance: AWA output within 1 grey level of the float64 reference (ours runs in
 float32), on every pixel including the 2-pixel border (same padding as the reference).
@@ -46,7 +46,7 @@ def _awa_scipy(image: np.ndarray, window: int = 5) -> np.ndarray:
 
 
 def _awa_spec_reflect(image: np.ndarray, window: int = 5) -> np.ndarray:
-    """SPEC §3 formula written out in float64 with mirrored borders (scipy's 'reflect')."""
+    """design.md §3 formula written out in float64 with mirrored borders (scipy's 'reflect')."""
     y = 2 * np.sqrt(image.astype(np.float64) + 3 / 8)
     mean = scipy.ndimage.uniform_filter(y, window, mode="reflect")
     var = scipy.ndimage.uniform_filter(y * y, window, mode="reflect") - mean**2

@@ -1,4 +1,4 @@
-"""Synthetic mammogram (SPEC §7): hand-computed values and a float64 per-slice reference."""
+"""Synthetic mammogram (design.md §7): hand-computed values and a float64 per-slice reference."""
 
 import math
 
@@ -243,14 +243,19 @@ def test_cli_sm_png_dicom_and_errors(tmp_path, capsys):
     flipped = expected.image8[::-1] if study.flip_rows else expected.image8
     flipped = flipped[:, ::-1] if study.flip_cols else flipped
     np.testing.assert_array_equal(png, flipped)
-    assert "slices 2..6" in capsys.readouterr().err
+    printed = capsys.readouterr()
+    assert "slices 2..6" in printed.err
+    size = (tmp_path / "sm.png").stat().st_size / 1024
+    assert printed.out == f"{tmp_path / 'sm.png'} (48 x 60 px, 8-bit, {size:.1f} KiB)\n"  # one line on success
 
     assert main(["sm", str(source), "-o", str(tmp_path / "sm.dcm"), "--mode", "mean", "--clahe"]) == 0
     ds = pydicom.dcmread(tmp_path / "sm.dcm")
     assert ds.pixel_array.shape == (60, 48) and ds.pixel_array.dtype == np.uint16 and ds.PatientID == "P7"
 
+    capsys.readouterr()
     assert main(["sm", str(source), "-o", str(tmp_path / "x.png"), "--window", "0"]) == 2
-    assert "window must be > 0" in capsys.readouterr().err
+    printed = capsys.readouterr()
+    assert "window must be > 0" in printed.err and printed.out == ""
     assert main(["sm", str(source), "-o", str(tmp_path / "x.png"), "--center-slice", "10"]) == 2
     assert "outside the volume" in capsys.readouterr().err
     assert main(["sm", str(source), "-o", str(tmp_path / "x.bmp")]) == 2
@@ -274,3 +279,16 @@ def test_cli_on_examples(tmp_path, patient):
     assert png.shape == (study.height, study.width) and png.dtype == np.uint8 and png.std() > 10
     assert main(["preprocess", str(source), "-o", str(tmp_path / "pre.npz")]) == 0
     assert load_study(tmp_path / "pre.npz").pixels.shape == study.pixels.shape
+
+
+def test_cli_defaults_are_the_library_defaults():
+    import argparse
+
+    from slam.commands import sm as command
+    from slam.imaging import sm
+
+    parser = argparse.ArgumentParser()
+    command.configure(parser)
+    args = parser.parse_args(["s.dcm", "-o", "x.png"])
+    assert (args.window, args.level, args.threshold) == (sm.WINDOW, sm.LEVEL, sm.THRESHOLD)
+    assert (args.mode, args.weighting) == (sm.MODES[0], sm.WEIGHTINGS[0])

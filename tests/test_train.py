@@ -5,6 +5,7 @@ the Predictor loads. A tiny model (ResNet-18, 4 slices of 64 x 64) on a tiny pha
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 
 import numpy as np
@@ -16,7 +17,7 @@ from slam.detection.model import build_model
 from slam.errors import SlamError
 from train import stage1, stage2
 from train.augment import augment_volume
-from train.config import apply_override, load_config
+from train.config import Augment, Stage1Config, Stage2Config, apply_override, load_config
 from train.data import Cache, VolumeDataset, build_cache, collate_padded, draw_order, to_targets
 from train.runtime import make_runtime, resolve_device
 
@@ -38,12 +39,12 @@ def tiny_cache(phantom_dir, tmp_path_factory):
     return build_cache(phantom_dir, tmp_path_factory.mktemp("cache") / "tiny.npz", 4, (64, 64), progress=False)
 
 
-def tiny_config(cache_path, out, stage: int, **extra) -> dict:
-    cfg = load_config(f"train/configs/stage{stage}.yaml")
-    cfg.update(device="cpu", precision="fp32", out=str(out), epochs=1, resume=False, **extra)
+def tiny_config(cache_path, out, stage: int, **extra):
+    cfg = load_config(f"train/configs/stage{stage}.yaml", Stage1Config if stage == 1 else Stage2Config)
+    cfg = dataclasses.replace(cfg, device="cpu", precision="fp32", out=str(out), epochs=1, resume=False, **extra)
     if stage == 1:
-        cfg["model"] = dict(TINY)
-    cfg["data"].update(train=str(cache_path), val=str(cache_path), batch_size=2, num_workers=0)
+        cfg.model = ModelConfig.from_dict(dict(TINY))
+    cfg.data = dataclasses.replace(cfg.data, train=str(cache_path), val=str(cache_path), batch_size=2, num_workers=0)
     return cfg
 
 
@@ -53,13 +54,46 @@ def fixed_batch(cache: Cache, order, augment=None) -> dict:
 
 
 def test_config_overrides_are_typed_and_checked():
-    cfg = load_config("train/configs/stage1.yaml", ["optim.lr_backbone=3e-4", "model.input_size=[224, 192]"])
-    assert cfg["optim"]["lr_backbone"] == pytest.approx(3e-4)
-    assert cfg["model"]["input_size"] == [224, 192]
+    cfg = load_config("train/configs/stage1.yaml", Stage1Config,
+                      ["optim.lr_backbone=3e-4", "model.input_size=[224, 192]", "init=null"])  # fmt: skip
+    assert cfg.optim.lr_backbone == pytest.approx(3e-4) and cfg.init is None
+    assert cfg.model.input_size == (224, 192) and isinstance(cfg.model, ModelConfig)
+    # keys the file leaves out are declared too: each can be set, and has its default
+    cfg = load_config("train/configs/stage1.yaml", Stage1Config,
+                      ["monitor=val_dbtex_mean_sens", "model.rpn_batch_per_image=32"])  # fmt: skip
+    assert cfg.monitor == "val_dbtex_mean_sens" and cfg.model.rpn_batch_per_image == 32
+    assert cfg.model.box_batch_per_image == 512 and cfg.resume is False
+    raw = dataclasses.asdict(cfg)
     with pytest.raises(SlamError, match="unknown key"):
-        apply_override(cfg, "optim.lr_backbon=1.0")
+        apply_override(raw, "optim.lr_backbon=1.0")
     with pytest.raises(SlamError, match="dotted.key=value"):
-        apply_override(cfg, "epochs")
+        apply_override(raw, "epochs")
+    for bad, message in (("epochs=1.5", "epochs=1.5 is not an integer"), ("monitor=val_lost", "accepted: val_loss"),
+                         ("data.positives_only=3", "not true or false"), ("model.kind=2d", "accepted: slam"),
+                         ("feature_cache.copies=2", "not a section")):  # fmt: skip
+        with pytest.raises(SlamError, match=message) as err:
+            load_config("train/configs/stage1.yaml", Stage1Config, [bad])
+        assert "\n" not in str(err.value)
+
+
+def test_config_files_and_fields_are_declared(tmp_path):
+    for name, kind in (("stage1", Stage1Config), ("stage2", Stage2Config), ("demo_stage1", Stage1Config),
+                       ("demo_stage1b", Stage1Config)):  # fmt: skip
+        cfg = load_config(f"train/configs/{name}.yaml", kind)
+        assert isinstance(cfg.data.batch_size, int) and isinstance(cfg.optim.weight_decay, float)
+    assert load_config("train/configs/demo_stage1b.yaml", Stage1Config).model.rpn_batch_per_image == 32
+
+    def sections(cls):
+        for f in dataclasses.fields(cls):
+            assert f.metadata.get("help") or cls is ModelConfig, f"{cls.__name__}.{f.name} has no meaning"
+            if isinstance(f.default_factory, type) and dataclasses.is_dataclass(f.default_factory):
+                sections(f.default_factory)
+
+    sections(Stage1Config)
+    sections(Stage2Config)
+    (tmp_path / "typo.yaml").write_text("epochs: 3\noptim:\n  lr_backbon: 1.0\n")
+    with pytest.raises(SlamError, match="unknown key.*lr_backbon"):
+        load_config(tmp_path / "typo.yaml", Stage1Config)
 
 
 def test_cache_matches_ground_truth(phantom_dir, tiny_cache):
@@ -105,7 +139,7 @@ def test_augmentation_moves_every_slice_and_the_box_together():
     volume = torch.zeros(5, 96, 80, dtype=torch.uint8)
     volume[:, 30:50, 20:36] = 200  # the same bright block on every slice, boxed exactly
     box = torch.tensor([[20.0, 30.0, 36.0, 50.0]])
-    params = dict(rotate_deg=10, scale=0.15, translate=0.1, brightness=0.0, contrast=0.0, blur_p=0.0, noise_p=0.0)
+    params = Augment(rotate_deg=10, scale=0.15, translate=0.1, brightness=0.0, contrast=0.0, blur_p=0.0, noise_p=0.0)
     moved_any = False
     for _ in range(5):
         out, boxes = augment_volume(volume, box, rng, params)
@@ -131,10 +165,10 @@ def test_stage1_step_lowers_the_loss(tiny_cache, tmp_path):
     batch = fixed_batch(cache, cache.positives[:2])
     for weight in (0.0, 1.0):
         cfg = tiny_config(tiny_cache, tmp_path, 1, detection_loss_weight=weight)
-        cfg["optim"].update(lr_backbone=1e-3, lr_attention=1e-3, lr_heads=1e-3)
+        cfg.optim = dataclasses.replace(cfg.optim, lr_backbone=1e-3, lr_attention=1e-3, lr_heads=1e-3)
         model = stage1.build_stage1_model(cfg).train()
         net = stage1.Stage1Net(model, weight)
-        optimizer = torch.optim.AdamW(stage1.param_groups(model, cfg["optim"]), weight_decay=0.0)
+        optimizer = torch.optim.AdamW(stage1.param_groups(model, cfg.optim), weight_decay=0.0)
         heads_before = model.rpn.head.conv[0][0].weight.clone()
         step = lambda n, b, w=weight: stage1.train_step(n, b, w)  # noqa: E731
         before = _loss(net, batch, step)
@@ -160,7 +194,7 @@ def test_stage2_feature_cache_equals_the_full_model_and_a_step_lowers_the_loss(t
     batch = fixed_batch(cache, np.arange(4))
     volumes = batch["volumes"].float() / 255.0
     with torch.no_grad():
-        levels, _ = stage2.fused_levels(model, volumes)
+        levels, _ = model.backbone.fused_levels(volumes)
     feature_batch = {**batch, **{name: f.half() for name, f in zip(stage2.LEVELS, levels, strict=True)}}
     heads = stage2.HeadNet(model).train()
     full, cached = _loss(model, batch, stage2.full_step), _loss(heads, feature_batch, stage2.feature_step)
@@ -173,6 +207,7 @@ def test_stage2_feature_cache_equals_the_full_model_and_a_step_lowers_the_loss(t
     assert all(torch.equal(v, model.backbone.features.state_dict()[k]) for k, v in frozen.items())
 
 
+@pytest.mark.slow
 def test_end_to_end_run_writes_a_checkpoint_the_predictor_runs(phantom_dir, tiny_cache, tmp_path):
     from slam.detection.predictor import Predictor
     from slam.io import load_study
@@ -183,13 +218,13 @@ def test_end_to_end_run_writes_a_checkpoint_the_predictor_runs(phantom_dir, tiny
     cfg1 = tiny_config(tiny_cache, tmp_path / "s1", 1, detection_loss_weight=1.0)
     best1 = stage1.run(rt, cfg1)
     assert set(best1) >= {"epoch", "train_loss", "val_loss", "val_attention_acc", "val_dbtex_mean_sens"}
-    cfg1.update(resume=True, epochs=2)
+    cfg1 = dataclasses.replace(cfg1, resume=True, epochs=2)
     stage1.run(rt, cfg1)  # continues at epoch 2 from last.*
     with open(tmp_path / "s1" / "metrics.csv") as handle:
         assert [int(r["epoch"]) for r in csv.DictReader(handle)] == [1, 2]
 
     cfg2 = tiny_config(tiny_cache, tmp_path / "s2", 2, init=str(tmp_path / "s1" / "best.safetensors"))
-    cfg2["feature_cache"].update(enabled=True, copies=2)
+    cfg2.feature_cache = dataclasses.replace(cfg2.feature_cache, enabled=True, copies=2)
     best2 = stage2.run(rt, cfg2)
     assert "val_dbtex_mean_sens" in best2 and (tmp_path / "s2" / "best.state.pt").is_file()
 
@@ -229,7 +264,7 @@ def test_xla_training_step(stage, tiny_cache, tmp_path, monkeypatch):
         cfg = tiny_config(tiny_cache, tmp_path, 1, detection_loss_weight=1.0)
         model = stage1.build_stage1_model(cfg).to(rt.device).train()
         net = stage1.Stage1Net(model, 1.0)
-        optimizer = torch.optim.AdamW(stage1.param_groups(model, cfg["optim"]))
+        optimizer = torch.optim.AdamW(stage1.param_groups(model, cfg.optim))
         step = lambda n, b: stage1.train_step(n, b, 1.0)  # noqa: E731
         order = draw_order(Cache(tiny_cache), True, 1)
     else:
@@ -281,3 +316,36 @@ def test_mobilenet_v3_small_backbone_gives_c3_c4_c5():
         levels = model.backbone.features(torch.rand(2, 1, 64, 96))
     assert [tuple(f.shape) for f in levels] == [(2, c, 64 // s, 96 // s) for c, s in
                                                  zip(BACKBONES["mobilenet_v3_small"][2], (8, 16, 32), strict=True)]
+
+
+def test_stage1_detection_monitor_needs_the_detection_losses(tiny_cache, tmp_path):
+    from train.runtime import Runtime
+
+    cfg = dataclasses.replace(tiny_config(tiny_cache, tmp_path, 1), monitor="val_dbtex_mean_sens")
+    with pytest.raises(SlamError, match="needs detection_loss_weight > 0"):
+        stage1.run(Runtime("cpu", torch.device("cpu")), cfg)
+
+
+def test_stage1_from_init_takes_the_sections_sample_sizes(tiny_cache, tmp_path):
+    """The demo stage 1b: init weights into the config's model, whose RPN/RoI sample sizes reach
+    torchvision's samplers and the saved JSON."""
+    from slam.detection.model import save_model
+
+    save_model(build_model(ModelConfig.from_dict(dict(TINY))), tmp_path / "s1.safetensors")
+    cfg = tiny_config(tiny_cache, tmp_path, 1, init=str(tmp_path / "s1.safetensors"), detection_loss_weight=1.0)
+    cfg.model = dataclasses.replace(cfg.model, rpn_batch_per_image=32, box_batch_per_image=16)
+    model = stage1.build_stage1_model(cfg)
+    assert model.rpn.fg_bg_sampler.batch_size_per_image == 32
+    assert model.roi_heads.fg_bg_sampler.batch_size_per_image == 16
+    assert model.config.box_batch_per_image == 16 and model.config.extra["stage"] == 1
+    cfg.model = dataclasses.replace(cfg.model, fpn_channels=8)
+    with pytest.raises(SlamError, match="does not match"):
+        stage1.build_stage1_model(cfg)
+
+
+def test_train_commands_report_a_bad_config_in_one_line(capsys):
+    from train.config import run_main
+
+    assert run_main(lambda argv: stage1.main(["--set", "monitor=foo"]), "python -m train.stage1") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("python -m train.stage1: error: ") and "accepted: val_loss" in err and err.count("\n") == 1

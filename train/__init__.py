@@ -1,4 +1,4 @@
-"""SLAM training (SPEC §6): the offline cache, the two stages, devices (XLA / CUDA / CPU), evaluation.
+"""SLAM training (design.md §6): the offline cache, the two stages, devices (XLA / CUDA / CPU), evaluation.
 
 One command per step, run from the repository root::
 

@@ -1,4 +1,4 @@
-"""Volume augmentation (SPEC §6): ONE spatial transform for every slice of a volume and its boxes.
+"""Volume augmentation (design.md §6): ONE spatial transform for every slice of a volume and its boxes.
 
 torchvision transforms v2 do the geometry: the (N, h, w) volume is one ``tv_tensors.Image``
 whose N slices are its channels, and the boxes a ``tv_tensors.BoundingBoxes`` on the same
@@ -16,18 +16,20 @@ import torch
 from torchvision import tv_tensors
 from torchvision.transforms.v2 import functional as TF
 
+from train.config import Augment
+
 
 def augment_volume(volume: torch.Tensor, boxes: torch.Tensor, rng: np.random.Generator,
-                   params: dict) -> tuple[torch.Tensor, torch.Tensor]:
+                   params: Augment) -> tuple[torch.Tensor, torch.Tensor]:
     """(N, h, w) uint8 volume and (k, 4) float32 xyxy boxes -> augmented copies (same dtypes).
 
-    ``params``: rotate_deg (+-), scale (+- fraction), translate (+- fraction of the size),
+    ``params`` (train.config.Augment): rotate_deg (+-), scale (+- fraction), translate (+- fraction of the size),
     brightness (+- shift on [0, 1]), contrast (+- factor), blur_p, noise_p, noise_sigma.
     """
     n, h, w = volume.shape
-    angle = float(rng.uniform(-1, 1) * params.get("rotate_deg", 10.0))
-    scale = float(1.0 + rng.uniform(-1, 1) * params.get("scale", 0.15))
-    shift = rng.uniform(-1, 1, 2) * params.get("translate", 0.1)
+    angle = float(rng.uniform(-1, 1) * params.rotate_deg)
+    scale = float(1.0 + rng.uniform(-1, 1) * params.scale)
+    shift = rng.uniform(-1, 1, 2) * params.translate
     translate = [float(shift[0] * w), float(shift[1] * h)]
     image = TF.affine(tv_tensors.Image(volume), angle=angle, translate=translate, scale=scale, shear=[0.0, 0.0])
     if len(boxes):
@@ -38,13 +40,13 @@ def augment_volume(volume: torch.Tensor, boxes: torch.Tensor, rng: np.random.Gen
         area = (clipped[:, 2] - clipped[:, 0]) * (clipped[:, 3] - clipped[:, 1])
         boxes = clipped[(area >= 0.25 * area_before) & (area > 1.0)]
     x = image.as_subclass(torch.Tensor).float() * (1.0 / 255.0)
-    contrast = 1.0 + rng.uniform(-1, 1) * params.get("contrast", 0.1)
-    brightness = rng.uniform(-1, 1) * params.get("brightness", 0.1)
+    contrast = 1.0 + rng.uniform(-1, 1) * params.contrast
+    brightness = rng.uniform(-1, 1) * params.brightness
     x = (x - 0.5) * contrast + 0.5 + brightness
-    if rng.random() < params.get("blur_p", 0.1):
+    if rng.random() < params.blur_p:
         x = TF.gaussian_blur(x, kernel_size=[5, 5], sigma=[float(rng.uniform(0.3, 1.2))] * 2)
-    if rng.random() < params.get("noise_p", 0.2):
+    if rng.random() < params.noise_p:
         g = torch.Generator().manual_seed(int(rng.integers(2**31)))
-        x = x + torch.randn(x.shape, generator=g) * params.get("noise_sigma", 0.02)
+        x = x + torch.randn(x.shape, generator=g) * params.noise_sigma
     out = (x.clamp(0.0, 1.0) * 255.0).round().to(torch.uint8)
     return out, boxes.float().contiguous()

@@ -3,12 +3,12 @@
 Cache file (``.npz``, uncompressed), S studies, N sampled slices of (h, w) = ``input_size``:
 
 - ``volumes`` (S, N, h, w) uint8: exactly what ``slam.detection.predictor`` feeds the model, x 255
-  (display orientation, the study's window or the SPEC §3 preprocessing);
+  (display orientation, the study's window or the design.md §3 preprocessing);
 - ``indices`` (S, N) int64 original slice of each sampled slice; ``depth`` (S,) int64 D;
 - ``boxes`` (S, K, 4) float32 x1, y1, x2, y2 in input pixels, ``n_boxes`` (S,) int64 valid rows,
   ``box_slices`` (S, K) int64 their central slices (original index);
 - ``slice_target`` (S,) int64: position among the N sampled slices nearest the central slice
-  of the study's largest lesion (SPEC §4), -1 for a study without lesions;
+  of the study's largest lesion (design.md §4), -1 for a study without lesions;
 - ``mm_per_px`` (S,) float32 input pixel size (mean of both axes); ``ids`` (S, 3) str
   PatientID, StudyUID, View; ``meta`` a JSON string (num_slices, input_size, sampling, ...).
 
@@ -19,7 +19,6 @@ so a run is reproducible whatever the number of loader workers.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -27,25 +26,6 @@ import torch
 from torch.utils.data import Dataset
 
 from slam.errors import SlamError
-
-CACHE_KEYS = ("num_slices", "input_size", "sampling", "preprocess")
-
-
-def _resolve(entry: str, base: Path) -> Path | None:
-    path = Path(entry) if entry else None
-    if path is None:
-        return None
-    return path if path.is_absolute() else base / path
-
-
-def study_path(row, base: Path) -> Path:
-    """The study file a file-paths.csv row names (descriptive_path first, then classic_path)."""
-    for entry in (row.descriptive_path, row.classic_path):
-        path = _resolve(entry, base)
-        if path is not None and path.exists():
-            return path
-    raise SlamError(f"study {row.patient_id} {row.view}: neither {row.descriptive_path!r} nor "
-                    f"{row.classic_path!r} exists under {base}")  # fmt: skip
 
 
 def build_cache(data_dir: str | Path, out: str | Path, num_slices: int, input_size: tuple[int, int],
@@ -61,7 +41,7 @@ def build_cache(data_dir: str | Path, out: str | Path, num_slices: int, input_si
     from slam.detection.inputs import box_to_input, volume_to_input
     from slam.detection.sampling import representative_target, sample_indices
     from slam.io import load_study
-    from slam.io.csv_formats import read_boxes_csv, read_file_paths_csv
+    from slam.io.csv_formats import read_boxes_csv, read_file_paths_csv, resolve_study_path
 
     data_dir = Path(data_dir)
     rows = read_file_paths_csv(data_dir / "file-paths.csv")
@@ -84,7 +64,7 @@ def build_cache(data_dir: str | Path, out: str | Path, num_slices: int, input_si
     target = np.full(s, -1, np.int64)
     mm_per_px = np.zeros(s, np.float32)
     for i, row in enumerate(tqdm(rows, desc=f"cache {data_dir.name}", unit="study", disable=not progress)):
-        study = load_study(study_path(row, data_dir))
+        study = load_study(resolve_study_path(row, data_dir))
         idx = sample_indices(study.depth, num_slices, sampling)
         volumes[i] = np.rint(volume_to_input(study, idx, input_size, preprocess) * 255.0).astype(np.uint8)
         indices[i], depth[i] = idx, study.depth
@@ -130,8 +110,9 @@ class Cache:
         return np.flatnonzero(self.n_boxes > 0)
 
     def check_model(self, config) -> None:
-        """SlamError unless the cache was made for ``config``'s slices, input size and sampling."""
-        want = dict(num_slices=config.num_slices, input_size=list(config.input_size), sampling=config.sampling)
+        """SlamError unless the cache was made for ``config``'s slices, input size, sampling and preprocessing."""
+        want = dict(num_slices=config.num_slices, input_size=list(config.input_size), sampling=config.sampling,
+                    preprocess=config.preprocess)  # fmt: skip
         got = {k: self.meta[k] for k in want}
         if got != want:
             raise SlamError(f"cache {self.path} was built with {got}; the model needs {want}: rebuild it")
@@ -139,7 +120,7 @@ class Cache:
 
 def draw_order(cache: Cache, positives_only: bool, oversample_positives: int) -> np.ndarray:
     """Study indices of one epoch: every study (or every positive) once, positives repeated so that
-    each appears ``oversample_positives`` times (SPEC §6: x2, the copies differ by augmentation)."""
+    each appears ``oversample_positives`` times (design.md §6: x2, the copies differ by augmentation)."""
     if positives_only:  # nothing to balance against
         return cache.positives.astype(np.int64)
     extra = np.repeat(cache.positives, max(oversample_positives - 1, 0))
@@ -150,7 +131,8 @@ class VolumeDataset(Dataset):
     """Samples of a :class:`Cache`: ``{"volume": (N, h, w) uint8, "boxes": (k, 4) float32 xyxy,
     "slice": int64 scalar, "index": int}`` with augmentation drawn per (seed, epoch, draw)."""
 
-    def __init__(self, cache: Cache, order: np.ndarray, augment: dict | None = None, seed: int = 0):
+    def __init__(self, cache: Cache, order: np.ndarray, augment=None, seed: int = 0):
+        """``augment`` a train.config.Augment, or None for none."""
         self.cache, self.order, self.augment, self.seed = cache, np.asarray(order), augment, seed
         self.epoch = 0
 
@@ -167,7 +149,7 @@ class VolumeDataset(Dataset):
         c = self.cache
         volume = torch.from_numpy(c.volumes[i])
         boxes = torch.from_numpy(c.boxes[i, : c.n_boxes[i]].copy())
-        if self.augment and self.augment.get("enabled", True):
+        if self.augment is not None and self.augment.enabled:
             rng = np.random.default_rng([self.seed, self.epoch, draw])
             volume, boxes = augment_volume(volume, boxes, rng, self.augment)
         return {"volume": volume, "boxes": boxes, "slice": torch.tensor(int(c.slice_target[i])), "index": i}
@@ -195,7 +177,3 @@ def to_targets(batch: dict) -> list[dict]:
     boxes, slices = batch["boxes"], batch["slice"]
     return [{"boxes": boxes[b, :k], "labels": torch.ones(k, dtype=torch.int64, device=boxes.device),
              "slice": slices[b]} for b, k in enumerate(batch["n_boxes"])]  # fmt: skip
-
-
-def steps_per_epoch(n_samples: int, batch_size: int, world_size: int) -> int:
-    return max(math.floor(n_samples / (batch_size * world_size)), 1)

@@ -19,8 +19,6 @@ from pathlib import Path
 
 import numpy as np
 
-TOLERANCE = 2
-
 
 def evaluate_folder(weights: str | Path, data_dir: str | Path, out: str | Path | None = None,
                     min_dist_mm: float = 10.0, device: str | None = None, score_threshold: float = 0.05,
@@ -29,18 +27,18 @@ def evaluate_folder(weights: str | Path, data_dir: str | Path, out: str | Path |
     from tqdm import tqdm
 
     from slam.detection.metrics import evaluate, save_froc_png
-    from slam.detection.predictor import Predictor
+    from slam.detection.predictor import Predictor, dbtex_rows
     from slam.detection.sampling import representative_target
     from slam.errors import SlamError
     from slam.io import load_study
     from slam.io.csv_formats import (
-        Prediction,
         read_boxes_csv,
         read_file_paths_csv,
         read_labels_csv,
+        resolve_study_path,
         write_predictions_csv,
     )
-    from train.data import study_path
+    from train.validate import TOLERANCE
 
     data_dir = Path(data_dir)
     predictor = Predictor.from_weights(weights, device=device, score_threshold=score_threshold)
@@ -48,10 +46,9 @@ def evaluate_folder(weights: str | Path, data_dir: str | Path, out: str | Path |
     rows, predictions, spacings, hits = read_file_paths_csv(data_dir / "file-paths.csv"), [], [], []
     start = time.perf_counter()
     for row in tqdm(rows, desc="evaluate", unit="study", disable=not progress):
-        study = load_study(study_path(row, data_dir))
+        study = load_study(resolve_study_path(row, data_dir))
         result = predictor.predict(study)
-        predictions += [Prediction(row.patient_id, row.study_uid, row.view, d.x, d.width, d.y, d.height, d.z,
-                                   d.depth, d.score) for d in result.detections]  # fmt: skip
+        predictions += dbtex_rows(row.patient_id, row.study_uid, row.view, result.detections)
         spacings.append(float(np.mean(study.pixel_spacing)) if study.pixel_spacing else np.nan)
         lesions = [b for b in boxes if (b.study_uid, b.view) == (row.study_uid, row.view)]
         if lesions and result.slice_logits is not None:
@@ -97,4 +94,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from train.config import run_main
+
+    raise SystemExit(run_main(main, "python -m train.evaluate"))

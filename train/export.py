@@ -48,4 +48,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from train.config import run_main
+
+    raise SystemExit(run_main(main, "python -m train.export"))

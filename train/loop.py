@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 import random
@@ -19,8 +20,6 @@ from slam.detection.model import load_model, save_model
 from slam.errors import SlamError
 from train.data import Cache, VolumeDataset, collate_padded
 from train.runtime import Runtime
-
-ATTENTION_TOLERANCE = 2  # sampled slices: a representative slice within +-2 counts as correct (SPEC §6)
 
 
 def seed_everything(seed: int) -> None:
@@ -39,11 +38,11 @@ def make_loader(rt: Runtime, dataset, batch_size: int, workers: int, seed: int, 
                       drop_last=True, persistent_workers=workers > 0)  # fmt: skip
 
 
-def volume_loader(rt: Runtime, cache: Cache, order, cfg: dict, augment: bool) -> DataLoader:
-    data = cfg["data"]
-    dataset = VolumeDataset(cache, order, cfg["augment"] if augment else None, cfg["seed"])
+def volume_loader(rt: Runtime, cache: Cache, order, cfg, augment: bool) -> DataLoader:
+    """Batches of ``cache`` in draw ``order``; ``cfg`` a train.config stage config."""
+    dataset = VolumeDataset(cache, order, cfg.augment if augment else None, cfg.seed)
     max_boxes = int(cache.boxes.shape[1])
-    return make_loader(rt, dataset, data["batch_size"], data["num_workers"], cfg["seed"],
+    return make_loader(rt, dataset, cfg.data.batch_size, cfg.data.num_workers, cfg.seed,
                        lambda s: collate_padded(s, max_boxes))  # fmt: skip
 
 
@@ -115,33 +114,32 @@ class EpochLog:
             self.writer.flush()
 
 
-def fit(rt: Runtime, cfg: dict, model: nn.Module, net: nn.Module, optimizer, loader: DataLoader,
+def fit(rt: Runtime, cfg, model: nn.Module, net: nn.Module, optimizer, loader: DataLoader,
         step: Callable[[nn.Module, dict], tuple[torch.Tensor, dict[str, torch.Tensor]]],
         validate: Callable[[], dict[str, float]], monitor: str, mode: str) -> dict:
     """The epoch loop: train, validate, ReduceLROnPlateau on ``monitor``, early stopping, checkpoints.
 
-    ``step(net, batch) -> (loss, parts)`` computes one batch's loss (called under autocast);
+    ``cfg`` a train.config stage config; ``step(net, batch) -> (loss, parts)`` computes one batch's loss (called under autocast);
     ``validate()`` returns the epoch's validation metrics (identical on every rank). Writes
     ``out/last.*`` every epoch and ``out/best.*`` when ``monitor`` improves. Returns the best row.
     """
     from tqdm import tqdm
 
-    out = Path(cfg["out"])
+    out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    sched_cfg = cfg["schedule"]
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimizer, mode=mode, factor=sched_cfg["factor"], patience=sched_cfg["patience"])
+        optimizer, mode=mode, factor=cfg.schedule.factor, patience=cfg.schedule.patience)
     state = {"epoch": 0, "best": None, "bad_epochs": 0, "best_row": {}}
-    if cfg.get("resume"):
+    if cfg.resume:
         state = load_checkpoint(out, "last", model, optimizer, scheduler, rt.device)
         if rt.is_main:
             print(f"resumed from {out / 'last.safetensors'} after epoch {state['epoch']}", flush=True)
     elif rt.is_main:
-        (out / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
+        (out / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=2) + "\n")
     log = EpochLog(out, rt.is_main)
-    clip = float(cfg["optim"].get("clip_grad_norm") or 0.0)
+    clip = cfg.optim.clip_grad_norm
     better = (lambda a, b: a < b) if mode == "min" else (lambda a, b: a > b)
-    for epoch in range(state["epoch"] + 1, cfg["epochs"] + 1):
+    for epoch in range(state["epoch"] + 1, cfg.epochs + 1):
         start = time.perf_counter()
         loader.dataset.set_epoch(epoch)
         loader.sampler.set_epoch(epoch)
@@ -161,7 +159,7 @@ def fit(rt: Runtime, cfg: dict, model: nn.Module, net: nn.Module, optimizer, loa
                 sums[key] = sums.get(key, 0.0) + value.detach().float()
             n_steps += 1
             bar.update(1)
-            if n_steps % max(int(cfg.get("log_every", 10)), 1) == 0:  # reading a value syncs XLA: not every step
+            if n_steps % max(cfg.log_every, 1) == 0:  # reading a value syncs XLA: not every step
                 bar.set_postfix(loss=f"{float(sums['loss']) / n_steps:.4f}")
         bar.close()
         rt.sync()
@@ -185,8 +183,8 @@ def fit(rt: Runtime, cfg: dict, model: nn.Module, net: nn.Module, optimizer, loa
             shown = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items())
             print(f"{shown}{' *' if improved else ''}", flush=True)
         rt.barrier("epoch_end")
-        if state["bad_epochs"] >= cfg["early_stop"]:
+        if state["bad_epochs"] >= cfg.early_stop:
             if rt.is_main:
-                print(f"early stop: no {monitor} improvement in {cfg['early_stop']} epochs", flush=True)
+                print(f"early stop: no {monitor} improvement in {cfg.early_stop} epochs", flush=True)
             break
     return state["best_row"]

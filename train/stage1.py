@@ -1,4 +1,4 @@
-"""Stage 1 (SPEC §6): the feature extractor and the slice attention, trained with the cross-entropy
+"""Stage 1 (design.md §6): the feature extractor and the slice attention, trained with the cross-entropy
 between the slice logits and the representative slice.
 
     python -m train.stage1 --config train/configs/stage1.yaml [--set key=value ...] [--device ...]
@@ -18,7 +18,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from slam.detection.model import build_model, load_model
-from train.config import add_common_args, model_config, resolve_args
+from slam.errors import SlamError
+from train.config import Stage1Config, add_common_args, model_config, resolve_args
 from train.data import Cache, draw_order, to_targets
 from train.loop import fit, seed_everything, volume_loader
 from train.runtime import Runtime, launch, resolve_device
@@ -44,36 +45,33 @@ class Stage1Net(nn.Module):
         return {"loss_slice": summed / (slices >= 0).sum().clamp(min=1)}
 
 
-def build_stage1_model(cfg: dict) -> nn.Module:
-    """A new model from the config (or ``init`` weights); heads frozen unless detection losses are on."""
-    if cfg.get("init"):
-        model = load_model(cfg["init"]).train()
+def build_stage1_model(cfg: Stage1Config) -> nn.Module:
+    """The model of the config's ``model`` section: new, or with the ``init`` weights (which must fit
+    it); heads frozen unless detection losses are on."""
+    config = model_config(cfg, {"stage": 1})
+    if cfg.init:
+        model = load_model(cfg.init, config=config).train()
     else:
-        model = build_model(model_config(cfg, {"stage": 1}), cfg.get("imagenet_weights"))
-    if cfg.get("bn_momentum"):  # torchvision's MobileNetV3 uses 0.01: running stats lag far behind a short run
+        model = build_model(config, cfg.imagenet_weights)
+    if cfg.bn_momentum:  # torchvision's MobileNetV3 uses 0.01: running stats lag far behind a short run
         for module in model.modules():
             if isinstance(module, nn.BatchNorm2d):
-                module.momentum = float(cfg["bn_momentum"])
-    # Fewer sampled anchors / RoIs per image (torchvision: 256 / 512): with 1-2 small masses per
-    # volume the easy negatives otherwise swamp the few positives and the detection loss stays flat.
-    if cfg.get("rpn_batch_per_image"):
-        model.rpn.fg_bg_sampler.batch_size_per_image = int(cfg["rpn_batch_per_image"])
-    if cfg.get("box_batch_per_image"):
-        model.roi_heads.fg_bg_sampler.batch_size_per_image = int(cfg["box_batch_per_image"])
-    if not cfg["detection_loss_weight"]:
+                module.momentum = cfg.bn_momentum
+    if not cfg.detection_loss_weight:
         for module in (model.backbone.fpn, model.rpn, model.roi_heads):
             module.requires_grad_(False)
     return model
 
 
-def param_groups(model: nn.Module, optim: dict) -> list[dict]:
+def param_groups(model: nn.Module, optim) -> list[dict]:
+    """AdamW groups of ``optim`` (train.config.Stage1Optim): extractor, attention, trainable heads."""
     groups = [
-        {"params": list(model.backbone.features.parameters()), "lr": optim["lr_backbone"]},
-        {"params": list(model.backbone.attention.parameters()), "lr": optim["lr_attention"]},
+        {"params": list(model.backbone.features.parameters()), "lr": optim.lr_backbone},
+        {"params": list(model.backbone.attention.parameters()), "lr": optim.lr_attention},
     ]
     heads = [p for m in (model.backbone.fpn, model.rpn, model.roi_heads) for p in m.parameters() if p.requires_grad]
     if heads:
-        groups.append({"params": heads, "lr": optim["lr_heads"]})
+        groups.append({"params": heads, "lr": optim.lr_heads})
     return groups
 
 
@@ -85,41 +83,43 @@ def train_step(net: nn.Module, batch: dict, weight: float) -> tuple[torch.Tensor
     return loss, parts
 
 
-def run(rt: Runtime, cfg: dict) -> dict:
-    seed_everything(cfg["seed"] + rt.rank)
-    train_cache, val_cache = Cache(cfg["data"]["train"]), Cache(cfg["data"]["val"])
+def run(rt: Runtime, cfg: Stage1Config) -> dict:
+    weight = cfg.detection_loss_weight
+    if weight == 0 and cfg.monitor not in ("val_loss", "val_attention_acc"):
+        raise SlamError(f"monitor {cfg.monitor} is a detection score: it needs detection_loss_weight > 0")
+    seed_everything(cfg.seed + rt.rank)
+    train_cache, val_cache = Cache(cfg.data.train), Cache(cfg.data.val)
     model = build_stage1_model(cfg)
     train_cache.check_model(model.config)
     val_cache.check_model(model.config)
     model.to(rt.device)
-    weight = float(cfg["detection_loss_weight"])
     net = rt.wrap(Stage1Net(model, weight))
-    optimizer = torch.optim.AdamW(param_groups(model, cfg["optim"]), weight_decay=cfg["optim"]["weight_decay"])
-    data = cfg["data"]
-    order = draw_order(train_cache, data["positives_only"], data["oversample_positives"])
+    optimizer = torch.optim.AdamW(param_groups(model, cfg.optim), weight_decay=cfg.optim.weight_decay)
+    order = draw_order(train_cache, cfg.data.positives_only, cfg.data.oversample_positives)
     loader = volume_loader(rt, train_cache, order, cfg, augment=True)
     val_positives = val_cache.positives
 
     def validate() -> dict:
         if weight > 0:  # the detector trains too: its DBTex score as well, from the same pass
-            return detection_metrics(rt, model, val_cache, data["batch_size"], cfg["val"]["min_dist_mm"])
-        logits = slice_logits(rt, model, val_cache, val_positives, data["batch_size"])
+            return detection_metrics(rt, model, val_cache, cfg.data.batch_size, cfg.val.min_dist_mm)
+        logits = slice_logits(rt, model, val_cache, val_positives, cfg.data.batch_size)
         att = attention_summary(logits, val_cache.slice_target[val_positives])
         return {"val_loss": att["loss"], "val_attention_acc": att["acc"]}
 
-    monitor = cfg.get("monitor", "val_loss")  # e.g. val_dbtex_mean_sens: select on detection, not slices
     return fit(rt, cfg, model, net, optimizer, loader, lambda n, b: train_step(n, b, weight), validate,
-               monitor=monitor, mode="min" if monitor == "val_loss" else "max")  # fmt: skip
+               monitor=cfg.monitor, mode="min" if cfg.monitor == "val_loss" else "max")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m train.stage1", description=__doc__.split("\n\n")[0])
     add_common_args(parser, "train/configs/stage1.yaml")
-    cfg = resolve_args(parser.parse_args(argv))
-    launch(resolve_device(cfg["device"]), cfg["precision"], run, cfg)
-    print(f"stage 1 done: {Path(cfg['out']) / 'best.safetensors'}")
+    cfg = resolve_args(parser.parse_args(argv), Stage1Config)
+    launch(resolve_device(cfg.device), cfg.precision, run, cfg)
+    print(f"stage 1 done: {Path(cfg.out) / 'best.safetensors'}")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from train.config import run_main
+
+    raise SystemExit(run_main(main, "python -m train.stage1"))

@@ -1,4 +1,4 @@
-"""Stage 2 (SPEC §6): the detector with the stage-1 feature extractor and slice attention frozen;
+"""Stage 2 (design.md §6): the detector with the stage-1 feature extractor and slice attention frozen;
 the FPN, RPN and RoI heads learn from the Faster R-CNN losses.
 
     python -m train.stage2 --config train/configs/stage2.yaml --set init=runs/stage1/best.safetensors
@@ -13,18 +13,16 @@ whole model on freshly augmented volumes (the TPU/GPU path).
 from __future__ import annotations
 
 import argparse
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
-from torchvision.models.detection.image_list import ImageList
 
 from slam.detection.model import load_model
 from slam.errors import SlamError
-from train.config import add_common_args, resolve_args
+from train.config import Augment, Stage2Config, add_common_args, resolve_args
 from train.data import Cache, VolumeDataset, collate_padded, draw_order, to_targets
 from train.loop import fit, make_loader, seed_everything, volume_loader
 from train.runtime import Runtime, launch, resolve_device
@@ -33,30 +31,17 @@ from train.validate import detection_metrics, fixed_batches, volumes_on
 LEVELS = ("f3", "f4", "f5")
 
 
-def fused_levels(model: nn.Module, volumes: Tensor) -> tuple[list[Tensor], Tensor]:
-    """The softmax-fused C3, C4, C5 maps (B, C, h, w) before the FPN, and the slice logits (B, N)."""
-    levels, logits = model.backbone.slice_features(volumes)
-    weights = logits.softmax(dim=1)
-    return [torch.einsum("bn,bnchw->bchw", weights, f) for f in levels], logits
-
-
 class HeadNet(nn.Module):
-    """FPN + RPN + RoI heads of a SLAM detector on fused maps: losses (train) or detections (eval)."""
+    """FPN + RPN + RoI heads of a SLAM detector on fused maps (``SlamDetector.detect_fused``):
+    losses (train) or detections (eval)."""
 
     def __init__(self, model: nn.Module):
         super().__init__()
         self.model = model
-        h, w = model.config.input_size
-        self.padded = (-(-h // 32) * 32, -(-w // 32) * 32)  # the detector's batch padding (multiple of 32)
-        self.size = (h, w)
 
     def forward(self, levels: list[Tensor], targets: list[dict] | None = None):
-        m = self.model
-        images = ImageList(levels[0].new_zeros(len(levels[0]), 1, *self.padded), [self.size] * len(levels[0]))
-        features = m.backbone.fpn(OrderedDict((str(k), f) for k, f in enumerate(levels)))
-        proposals, rpn_losses = m.rpn(images, features, targets)
-        detections, head_losses = m.roi_heads(features, proposals, images.image_sizes, targets)
-        return {**head_losses, **rpn_losses} if self.training else detections
+        detections, losses = self.model.detect_fused(levels, self.model.input_images(len(levels[0])), targets)
+        return losses if self.training else detections
 
 
 class FeatureDataset(Dataset):
@@ -88,7 +73,7 @@ def collate_features(samples: list[dict], max_boxes: int) -> dict:
 
 
 @torch.no_grad()
-def precompute(rt: Runtime, model: nn.Module, cache: Cache, order: np.ndarray, augment: dict | None,
+def precompute(rt: Runtime, model: nn.Module, cache: Cache, order: np.ndarray, augment: Augment | None,
                copies: int, seed: int, batch_size: int) -> FeatureDataset:
     """Fused maps of ``copies`` augmented draws of every sample in ``order`` (float16, CPU)."""
     from tqdm import tqdm
@@ -105,7 +90,7 @@ def precompute(rt: Runtime, model: nn.Module, cache: Cache, order: np.ndarray, a
             samples = [dataset[int(d)] for d in chunk]
             volumes = torch.stack([s["volume"] for s in samples]).to(rt.device).float() * (1.0 / 255.0)
             with rt.autocast():
-                fused, _ = fused_levels(model, volumes)
+                fused, _ = model.backbone.fused_levels(volumes)
             chunks.append([f[:real].to("cpu", torch.float16) for f in fused])
             copy_boxes += [s["boxes"] for s in samples[:real]]
             bar.update(real)
@@ -128,36 +113,36 @@ def feature_step(net: nn.Module, batch: dict) -> tuple[Tensor, dict]:
     return sum(losses.values()), losses
 
 
-def build_stage2_model(cfg: dict) -> nn.Module:
-    if not cfg.get("init"):
+def build_stage2_model(cfg: Stage2Config) -> nn.Module:
+    if not cfg.init:
         raise SlamError("stage 2 needs the stage-1 weights: --set init=runs/stage1/best.safetensors")
-    model = load_model(cfg["init"])
+    model = load_model(cfg.init)
     model.freeze_slice_attention()
     return model.train()
 
 
-def run(rt: Runtime, cfg: dict) -> dict:
-    seed_everything(cfg["seed"] + rt.rank)
-    train_cache, val_cache = Cache(cfg["data"]["train"]), Cache(cfg["data"]["val"])
+def run(rt: Runtime, cfg: Stage2Config) -> dict:
+    seed_everything(cfg.seed + rt.rank)
+    train_cache, val_cache = Cache(cfg.data.train), Cache(cfg.data.val)
     model = build_stage2_model(cfg)
     train_cache.check_model(model.config)
     val_cache.check_model(model.config)
     model.to(rt.device)
-    data = cfg["data"]
-    order = draw_order(train_cache, data["positives_only"], data["oversample_positives"])
+    data = cfg.data
+    order = draw_order(train_cache, data.positives_only, data.oversample_positives)
     max_boxes = int(train_cache.boxes.shape[1])
-    min_dist_mm = cfg["val"]["min_dist_mm"]
+    min_dist_mm = cfg.val.min_dist_mm
     trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=cfg["optim"]["lr"], weight_decay=cfg["optim"]["weight_decay"])
-    if cfg["feature_cache"]["enabled"]:
+    optimizer = torch.optim.AdamW(trainable, lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
+    if cfg.feature_cache.enabled:
         model.eval()
-        copies = int(cfg["feature_cache"]["copies"])
-        features = precompute(rt, model, train_cache, order, cfg["augment"], copies, cfg["seed"], data["batch_size"])
-        val_features = precompute(rt, model, val_cache, np.arange(len(val_cache)), None, 1, cfg["seed"],
-                                  data["batch_size"])  # fmt: skip
+        copies = cfg.feature_cache.copies
+        features = precompute(rt, model, train_cache, order, cfg.augment, copies, cfg.seed, data.batch_size)
+        val_features = precompute(rt, model, val_cache, np.arange(len(val_cache)), None, 1, cfg.seed,
+                                  data.batch_size)  # fmt: skip
         val_logits = torch.cat([model.slice_logits(volumes_on(rt, val_cache, chunk))[:real].cpu()
-                                for chunk, real in fixed_batches(np.arange(len(val_cache)), data["batch_size"])])
-        loader = make_loader(rt, features, data["batch_size"], 0, cfg["seed"],
+                                for chunk, real in fixed_batches(np.arange(len(val_cache)), data.batch_size)])
+        loader = make_loader(rt, features, data.batch_size, 0, cfg.seed,
                              lambda s: collate_features(s, max_boxes))  # fmt: skip
         net = rt.wrap(HeadNet(model))
         heads = HeadNet(model)
@@ -173,7 +158,7 @@ def run(rt: Runtime, cfg: dict) -> dict:
         net, detect, step = rt.wrap(model), None, full_step
 
     def validate() -> dict:
-        return detection_metrics(rt, model, val_cache, data["batch_size"], min_dist_mm, detect)
+        return detection_metrics(rt, model, val_cache, data.batch_size, min_dist_mm, detect)
 
     return fit(rt, cfg, model, net, optimizer, loader, step, validate, monitor="val_dbtex_mean_sens", mode="max")
 
@@ -181,11 +166,13 @@ def run(rt: Runtime, cfg: dict) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m train.stage2", description=__doc__.split("\n\n")[0])
     add_common_args(parser, "train/configs/stage2.yaml")
-    cfg = resolve_args(parser.parse_args(argv))
-    launch(resolve_device(cfg["device"]), cfg["precision"], run, cfg)
-    print(f"stage 2 done: {Path(cfg['out']) / 'best.safetensors'}")
+    cfg = resolve_args(parser.parse_args(argv), Stage2Config)
+    launch(resolve_device(cfg.device), cfg.precision, run, cfg)
+    print(f"stage 2 done: {Path(cfg.out) / 'best.safetensors'}")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from train.config import run_main
+
+    raise SystemExit(run_main(main, "python -m train.stage2"))

@@ -1,8 +1,9 @@
 """Validation on a cache: slice-attention loss/accuracy and the DBTex metric, in input pixels.
 
-Detections go through the same post-processing as ``slam.detection.predictor.Predictor`` (score
-threshold, NMS, background rule, attention depth); boxes stay in input pixels, so the DBTex
-distance floor is ``min_dist_mm`` divided by the input pixel size (the median over studies).
+Detections go through the same post-processing as ``slam.detection.predictor.Predictor``
+(``slam.detection.postprocess.slam_findings`` with its default settings: score threshold, NMS,
+background rule, attention depth); boxes stay in input pixels, so the DBTex distance floor is
+``min_dist_mm`` divided by the input pixel size (the median over studies).
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ import torch
 import torch.nn.functional as F
 
 from slam.detection.metrics import evaluate
-from slam.detection.postprocess import attention_depth
-from slam.detection.predictor import Predictor
+from slam.detection.postprocess import PostProcess, slam_findings
+from slam.detection.predictor import Detection, dbtex_rows
 from slam.io.csv_formats import GroundTruthBox, Label, Prediction
 from train.data import Cache
 from train.runtime import Runtime
 
 TOLERANCE = 2  # sampled slices
+POST = PostProcess()  # what `slam predict` applies by default
 
 
 def fixed_batches(indices: np.ndarray, batch_size: int) -> Iterator[tuple[np.ndarray, int]]:
@@ -59,19 +61,14 @@ def slice_logits(rt: Runtime, model, cache: Cache, indices: np.ndarray, batch_si
     return np.concatenate(out)
 
 
-def volume_predictions(predictor: Predictor, cache: Cache, i: int, det: dict, logits: np.ndarray) -> list[Prediction]:
+def volume_predictions(cache: Cache, i: int, det: dict, logits: np.ndarray) -> list[Prediction]:
     """One study's detections (input pixels) as DBTex rows, post-processed like ``Predictor``."""
-    weights = torch.from_numpy(logits).float().softmax(0).numpy()
-    p = int(np.argmax(weights))
-    rep_image = torch.from_numpy(cache.volumes[i, p]).float() / 255.0
+    volume = torch.from_numpy(cache.volumes[i]).float().mul_(1.0 / 255.0)
     det = {k: v.float().cpu() for k, v in det.items()}
-    boxes, scores = predictor.filter_boxes(det, rep_image)
-    z, depth = attention_depth(weights, cache.indices[i], predictor.depth_fraction)
-    pid, uid, view = (str(v) for v in cache.ids[i])
-    rows = [Prediction(pid, uid, view, float(b[0]), float(b[2] - b[0]), float(b[1]), float(b[3] - b[1]), z, depth,
-                       float(s)) for b, s in zip(boxes, scores, strict=True)]  # fmt: skip
-    rows.sort(key=lambda r: -r.score)
-    return rows[: predictor.max_detections]
+    boxes, scores, z, depth, _ = slam_findings(det, logits, volume, cache.indices[i], POST)
+    found = [Detection(float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1]), z, depth, float(s))
+             for b, s in zip(boxes, scores, strict=True)]  # fmt: skip
+    return dbtex_rows(*(str(v) for v in cache.ids[i]), found)
 
 
 def dbtex_on_cache(cache: Cache, indices: np.ndarray, predictions: list[Prediction],
@@ -101,7 +98,6 @@ def detection_metrics(rt: Runtime, model, cache: Cache, batch_size: int, min_dis
     ``detect(chunk) -> (detections, logits)`` replaces the full model (stage 2's feature cache).
     """
     model.eval()
-    predictor = Predictor(model, device=str(rt.device))
     indices = np.arange(len(cache))
     all_logits, predictions = [], []
     for chunk, real in fixed_batches(indices, batch_size):
@@ -109,7 +105,7 @@ def detection_metrics(rt: Runtime, model, cache: Cache, batch_size: int, min_dis
             dets, logits = detect(chunk) if detect else model(volumes_on(rt, cache, chunk))
         logits = logits.float().cpu().numpy()
         for b in range(real):
-            predictions += volume_predictions(predictor, cache, int(chunk[b]), dets[b], logits[b])
+            predictions += volume_predictions(cache, int(chunk[b]), dets[b], logits[b])
         all_logits.append(logits[:real])
     att = attention_summary(np.concatenate(all_logits), cache.slice_target)
     return {"val_loss": att["loss"], "val_attention_acc": att["acc"], **{f"val_{k}": v for k, v in

@@ -1,4 +1,4 @@
-"""``slam info STUDY``: the study's metadata as JSON."""
+"""``slam info STUDY [STUDY ...]``: each study's metadata as JSON."""
 
 from __future__ import annotations
 
@@ -10,12 +10,26 @@ HELP = "print a study's metadata (shape, dtype, view, laterality, window, spacin
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("study", nargs="+", help="multi-frame DICOM, single-frame DICOM files or directory, .zip, .npy/.npz")
+    parser.add_argument(
+        "study", nargs="+",
+        help="multi-frame DICOM, directory of single-frame DICOM files, .zip, .npy/.npz; several studies print "
+             "a JSON list (each with its 'source'); several single-frame DICOM files are one series",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    from slam.io import load_study
+    from slam.errors import SlamError
+    from slam.io import load_study, split_studies
 
-    study = load_study(args.study[0] if len(args.study) == 1 else args.study)
-    print(json.dumps(study.metadata(), indent=2))
+    groups = split_studies(args.study)
+    # One study at a time: only its metadata is kept, so N studies cost the memory of one.
+    infos = []
+    for group in groups:
+        try:
+            info = load_study(group[0] if len(group) == 1 else group).metadata()
+        except SlamError as exc:
+            named = str(exc).startswith(group[0].name)
+            raise SlamError(str(exc) if named or len(groups) == 1 else f"{group[0].name}: {exc}") from None
+        infos.append({"source": str(group[0]) if len(group) == 1 else [str(p) for p in group], **info})
+    print(json.dumps(infos[0] if len(groups) == 1 else infos, indent=2))
     return 0

@@ -1,4 +1,5 @@
-"""``slam phantom OUT_DIR --n N --seed S [--size small|full]``: synthetic DBT studies with ground truth."""
+"""``slam phantom OUT_DIR --n N --seed S [--size small|full] [--style NAME|train|mixed|heldout|all]``:
+synthetic DBT studies with ground truth."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "full: 2457x1996 at 0.1 mm (BCS-DBT scale). Default small")
     parser.add_argument("--transfer-syntax", choices=("explicit", "rle", "jpeg2000", "jpegls"), default="explicit",
                         help="DICOM pixel encoding (all lossless; default explicit = uncompressed)")
+    parser.add_argument("--style", default="classic",
+                        help="classic (default), a style family (dense-powerlaw, fatty-powerlaw, fibrous, cluttered), "
+                             "train or mixed (every family but the held-out 'cluttered'), heldout, all, or a "
+                             "comma-separated list; studies cycle through the selection (docs/phantom-styles.md)")
     parser.add_argument("--examples", action="store_true",
                         help="write the repository's fixed example set instead (ignores --n, --seed, --size)")
 
@@ -31,12 +36,13 @@ def run(args: argparse.Namespace) -> int:
     def report(i: int, n: int, study, path) -> None:
         lesions = ", ".join(f"{les.cls} {les.diameter_mm:.0f} mm @ slice {les.slice}" for les in study.lesions)
         print(f"[{i}/{n}] {study.patient_id} {study.dbtex_view} {study.depth}x{study.height}x{study.width} "
-              f"{study.label}{': ' + lesions if lesions else ''} -> {path} ({time.perf_counter() - start:.1f} s)",
+              f"{study.style} {study.label}{': ' + lesions if lesions else ''} -> {path} ({time.perf_counter() - start:.1f} s)",
               flush=True)
 
     if args.examples:
         out = write_examples(args.out_dir, progress=report)
     else:
-        out = write_dataset(args.out_dir, args.n, args.seed, args.size, args.transfer_syntax, progress=report)
-    print(f"wrote {out}/file-paths.csv, labels.csv, boxes.csv")
+        out = write_dataset(args.out_dir, args.n, args.seed, args.size, args.transfer_syntax, progress=report,
+                            styles=args.style)
+    print(f"wrote {out}/file-paths.csv, labels.csv, boxes.csv" + ("" if args.examples else ", studies.csv, lesions.csv"))
     return 0

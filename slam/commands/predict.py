@@ -1,17 +1,24 @@
-"""``slam predict STUDY... -o predictions.csv [--weights W]``: run the detector, write the DBTex CSV."""
+"""``slam predict STUDY... -o predictions.csv [--weights W]``: run the detector, write the DBTex CSV.
+
+Over many studies (``--file-paths``) it loads with ``--workers`` processes, resumes an interrupted
+run and, under ``torchrun``, shards the list over the ranks: see ``slam.detection.batch``.
+Exit code: 0 all studies predicted; 1 some failed to load (listed; the CSV holds the others);
+2 bad arguments (nothing run).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 
 NAME = "predict"
 HELP = "detect lesions in DBT studies and write the DBTex predictions CSV"
-NO_WEIGHTS = (
-    "no --weights given and the demo weights (slam/weights/slam_demo.safetensors) are missing; "
-    "pass a .safetensors file with its .json config beside it (`slam init-weights` makes UNTRAINED ones "
-    "for a pipeline check)"
-)
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -19,87 +26,99 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         "(none: every study listed in --file-paths)")  # fmt: skip
     parser.add_argument("-o", "--output", required=True, help="predictions CSV to write (DBTex format)")
     parser.add_argument("--weights", help="model weights (.safetensors with its .json config beside it); default: "
-                        "the demo weights trained on phantom studies (slam/weights/slam_demo.md)")  # fmt: skip
+                        "$SLAM_WEIGHTS, else the demo weights trained on phantom studies (slam/weights/slam_demo.md)")  # fmt: skip
     parser.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when present, else cpu")
     parser.add_argument("--file-paths", help="BCS-DBT file-paths.csv: PatientID, StudyUID, View of each study "
                         "(else they are read from the DICOM header)")  # fmt: skip
-    parser.add_argument("--preprocess", action="store_true", help="AWA denoising, border removal, CLAHE first")
-    parser.add_argument("--score-threshold", type=float, default=0.05, help="keep boxes scoring at least this")
+    parser.add_argument(
+        "--preprocess", action="store_true",
+        help="AWA denoising, border removal, CLAHE first (default: as the model was trained, its config)"
+    )
+    parser.add_argument(
+        "--score-threshold", type=float, default=0.05, help="keep boxes scoring at least this"
+    )
     parser.add_argument("--max-detections", type=int, default=20, help="most findings per study")
     parser.add_argument("--coords", choices=("stored", "display"),
                         help="pixel frame of the boxes: stored (as in the file) or display (the BCS-DBT reader's, "
                         "which its boxes.csv uses); default: display with --file-paths, else stored")  # fmt: skip
+    parser.add_argument("--workers", type=int, default=min(2, _cores()),
+                        help="loader processes decoding studies while the model runs (0: load in this process); "
+                        "default: min(2, cores)")  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def _resolve(entry: str, base: Path) -> Path:
-    path = Path(entry)
-    return path if path.is_absolute() or path.exists() else base / path
-
-
-def _ids_from_file_paths(csv_path: str) -> tuple[dict[Path, tuple[str, str, str]], list[Path]]:
-    """file-paths.csv -> {resolved study path: (PatientID, StudyUID, View)} and the paths in order."""
-    from slam.io.csv_formats import read_file_paths_csv
-
-    base = Path(csv_path).resolve().parent
-    ids, order = {}, []
-    for row in read_file_paths_csv(csv_path):
-        candidates = [_resolve(p, base) for p in (row.classic_path, row.descriptive_path) if p]
-        path = next((p for p in candidates if p.exists()), candidates[0] if candidates else None)
-        if path is None:
-            continue
-        # BCS-DBT paths name a file inside the series directory; either one identifies the study.
-        for key in {path.resolve(), path.resolve().parent}:
-            ids.setdefault(key, (row.patient_id, row.study_uid, row.view))
-        order.append(path)
-    return ids, order
-
-
-def _study_ids(study, source: Path, ids: dict) -> tuple[str, str, str]:
+def jobs_from_args(studies: list[str], file_paths: str | None) -> list:
+    """The batch in order: STUDY paths (ids from --file-paths when given, else from each header),
+    or every row of --file-paths. A row or path that names no usable study becomes a failed job."""
+    from slam.detection.batch import Job
     from slam.errors import SlamError
+    from slam.io.csv_formats import read_file_paths_csv, resolve_study_path
 
-    resolved = source.resolve()
-    for key in (resolved, resolved.parent):
-        if key in ids:
-            return ids[key]
-    if ids:
-        raise SlamError(f"{source} is not listed in the --file-paths CSV")
-    pid, uid, view = study.patient.get("PatientID", ""), study.patient.get("StudyInstanceUID", ""), study.dbtex_view
-    if not (pid and uid and view):
-        raise SlamError(f"{source.name} lacks PatientID, StudyInstanceUID or view/laterality in its header; "
-                        "pass --file-paths with a BCS-DBT file-paths.csv")  # fmt: skip
-    return pid, uid, view
+    listed = []
+    if file_paths:
+        base = Path(file_paths).resolve().parent
+        for row in read_file_paths_csv(file_paths):
+            ids = (row.patient_id, row.study_uid, row.view)
+            try:
+                listed.append(Job(len(listed), resolve_study_path(row, base), ids))
+            except SlamError as exc:
+                listed.append(
+                    Job(len(listed), base / (row.descriptive_path or row.classic_path), ids, str(exc))
+                )
+    if not studies:
+        return listed
+    # BCS-DBT paths name a file inside the series directory; either one identifies the study.
+    table = {
+        key: job.ids
+        for job in listed
+        if not job.error
+        for key in (job.source.resolve(), job.source.resolve().parent)
+    }
+    jobs = []
+    for index, study in enumerate(map(Path, studies)):
+        ids = next((table[k] for k in (study.resolve(), study.resolve().parent) if k in table), None)
+        missing = f"{study} is not listed in the --file-paths CSV" if file_paths and ids is None else ""
+        jobs.append(Job(index, study, ids, missing))
+    return jobs
 
 
 def run(args: argparse.Namespace) -> int:
+    from slam.detection.batch import distributed_env, init_distributed, predict_batch, run_fingerprint
     from slam.detection.predictor import Predictor
-    from slam.detection.weights import DEFAULT_WEIGHTS
+    from slam.detection.weights import resolve_weights
     from slam.errors import SlamError
 
-    if not args.weights:
-        if not DEFAULT_WEIGHTS.is_file():
-            raise SlamError(NO_WEIGHTS)
-        args.weights = str(DEFAULT_WEIGHTS)
-    from slam.io.csv_formats import Prediction, write_predictions_csv
-
-    ids, listed = _ids_from_file_paths(args.file_paths) if args.file_paths else ({}, [])
-    sources = [Path(s) for s in args.study] or listed
-    if not sources:
+    try:
+        weights = resolve_weights(args.weights)
+    except SlamError as exc:
+        raise SlamError(
+            f"{exc} (or --weights / $SLAM_WEIGHTS; `slam init-weights` makes UNTRAINED ones "
+            "for a pipeline check)"
+        ) from None
+    if args.workers < 0:
+        raise SlamError(
+            f"--workers {args.workers}: accepted: 0 (load in this process) or more loader processes"
+        )
+    jobs = jobs_from_args(args.study, args.file_paths)
+    if not jobs:
         raise SlamError("no study given: pass STUDY paths or --file-paths listing them")
-    predictor = Predictor.from_weights(
-        args.weights, device=args.device, preprocess=args.preprocess, score_threshold=args.score_threshold,
-        max_detections=args.max_detections, coords=args.coords or ("display" if args.file_paths else "stored"),
-    )  # fmt: skip
-    from tqdm import tqdm
+    options = {"preprocess": True if args.preprocess else None, "score_threshold": args.score_threshold,
+               "max_detections": args.max_detections, "coords": args.coords or ("display" if args.file_paths else "stored")}  # fmt: skip
+    rank, world = distributed_env()
+    device = init_distributed(args.device) if world > 1 else args.device
+    try:
+        predictor = Predictor.from_weights(weights, device=device, **options)
+        result = predict_batch(predictor, jobs, Path(args.output), run_fingerprint(weights, options), args.workers,
+                               progress=not args.quiet, rank=rank, world=world)  # fmt: skip
+    finally:
+        if world > 1:
+            import torch.distributed as dist
 
-    from slam.io import load_study
-
-    rows = []
-    for source in tqdm(sources, desc="predict", unit="study", disable=args.quiet):
-        study = load_study(source)
-        pid, uid, view = _study_ids(study, source, ids)  # before the model runs: fail fast
-        result = predictor.predict(study)
-        rows += [Prediction(pid, uid, view, d.x, d.width, d.y, d.height, d.z, d.depth, d.score) for d in result.detections]
-    write_predictions_csv(args.output, rows)
-    print(f"{len(rows)} detections in {len(sources)} studies -> {args.output}")
-    return 0
+            dist.destroy_process_group()
+    if rank == 0:
+        print(f"{len(result.rows)} detections in {result.studies} studies -> {args.output}")
+        if result.failed:
+            print(f"slam predict: {len(result.failed)} of {len(jobs)} studies failed and are not in the CSV: "
+                  f"{', '.join(source for _, source, _ in result.failed)}; rerunning the same command retries only "
+                  "them", file=sys.stderr)  # fmt: skip
+    return 1 if result.failed else 0

@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from slam.imaging.preprocess import PADDINGS
+
 NAME = "preprocess"
 HELP = "preprocess every slice of a study (AWA denoising, border-artifact removal, CLAHE) into a uint8 .dcm or .npz"
 _FORMATS = (".dcm", ".npz")
@@ -18,7 +20,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="output: .dcm (multi-frame DBT DICOM, uint8) or .npz (arrays 'volume', 'laterality', "
                              "'view', 'pixel_spacing'); stored orientation, as the input")
     parser.add_argument("--workers", type=int, default=2, help="threads (default 2)")
-    parser.add_argument("--padding", default="zero", help="Wiener filter border: zero (default, as scipy) or reflect")
+    parser.add_argument("--padding", choices=tuple(PADDINGS), default=next(iter(PADDINGS)),
+                        help="Wiener filter border (default zero, as scipy)")
     parser.add_argument("--no-artifacts", action="store_true", help="skip border-artifact removal")
     parser.add_argument("--no-clahe", action="store_true", help="skip CLAHE")
 

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
+from slam.imaging.preprocess import CLAHE_CLIP_LIMIT, CLAHE_TILES
+from slam.imaging.sm import LEVEL, MODES, THRESHOLD, WEIGHTINGS, WINDOW
+
 NAME = "sm"
 HELP = "make a synthetic mammogram (PNG/JPG or DICOM) from a slab of a study's slices, at native resolution"
 _FORMATS = (".png", ".jpg", ".jpeg", ".dcm")
@@ -17,24 +20,27 @@ _FORMATS = (".png", ".jpg", ".jpeg", ".dcm")
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("study", nargs="+", help="multi-frame DICOM, single-frame DICOM files or directory, .zip, .npy/.npz")
     parser.add_argument("-o", "--output", required=True, help="output file: .png, .jpg or .dcm (derived DICOM)")
-    parser.add_argument("--mode", default="max", help="MIP over the slab: max (default), min or mean")
-    parser.add_argument("--weighting", default="sigmoid", help="slice weights: sigmoid (default) or log")
+    parser.add_argument("--mode", default=MODES[0], help=f"MIP over the slab: {', '.join(MODES)} (default {MODES[0]})")
+    parser.add_argument("--weighting", default=WEIGHTINGS[0],
+                        help=f"slice weights: {', '.join(WEIGHTINGS)} (default {WEIGHTINGS[0]})")
     parser.add_argument("--center-slice", type=float, default=None, metavar="K",
                         help="slab centre, 0-based slice index (default: the middle slice)")
     parser.add_argument("--num-slices", type=int, default=None, metavar="N",
                         help="slab size; slabs past an end are shifted inside (default: the whole volume)")
-    parser.add_argument("--window", type=float, default=0.70, metavar="W", help="window width on the [0, 1] scale (default 0.70)")
-    parser.add_argument("--level", type=float, default=0.62, metavar="L", help="window level on the [0, 1] scale (default 0.62)")
-    parser.add_argument("--threshold", type=float, default=0.8, metavar="T",
-                        help="normalised MIP value above which the MIP is used (default 0.8)")
-    parser.add_argument("--clahe", action="store_true", help="apply CLAHE (clip 1.0, 10 x 10 tiles)")
+    parser.add_argument("--window", type=float, default=WINDOW, metavar="W",
+                        help=f"window width on the [0, 1] scale (default {WINDOW})")
+    parser.add_argument("--level", type=float, default=LEVEL, metavar="L",
+                        help=f"window level on the [0, 1] scale (default {LEVEL})")
+    parser.add_argument("--threshold", type=float, default=THRESHOLD, metavar="T",
+                        help=f"normalised MIP value above which the MIP is used (default {THRESHOLD})")
+    parser.add_argument("--clahe", action="store_true",
+                        help=f"apply CLAHE (clip {CLAHE_CLIP_LIMIT}, {CLAHE_TILES} x {CLAHE_TILES} tiles)")
     parser.add_argument("--remove-artifacts", action="store_true", help="zero the artifact band along the breast outline")
     parser.add_argument("--bits", type=int, choices=(8, 16), default=None,
                         help="PNG/DICOM bit depth (default: 8 for PNG/JPG, 16 for DICOM; JPG is always 8)")
 
 
 def run(args: argparse.Namespace) -> int:
-
     from slam.errors import SlamError
     from slam.imaging.orientation import flip_image
     from slam.imaging.sm import synthetic_mammogram
@@ -71,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         if not cv2.imwrite(str(out), image, [cv2.IMWRITE_JPEG_QUALITY, 95]):
             raise SlamError(f"could not write JPG to {out.name}")
-    _say(f"wrote {out} ({image.shape[1]} x {image.shape[0]}, {bits}-bit)")
+    # the one stdout line: what was written (progress went to stderr)
+    print(f"{out} ({image.shape[1]} x {image.shape[0]} px, {bits}-bit, {out.stat().st_size / 1024:.1f} KiB)")
     return 0
 
 

@@ -19,6 +19,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from torchvision.ops import box_iou
 
+from slam.detection.postprocess import filter_boxes
+
 
 def merge_slices(
     boxes: list[np.ndarray], scores: list[np.ndarray], slices: np.ndarray, gap: int = 2, iou: float = 0.3
@@ -87,7 +89,7 @@ def detect_per_slice(predictor, volume: torch.Tensor, indices: np.ndarray, depth
     for start in range(0, volume.shape[0], predictor.baseline_chunk):
         chunk = volume[start : start + predictor.baseline_chunk]
         for det, image in zip(model(chunk[:, None]), chunk, strict=True):
-            b, s = predictor.filter_boxes(det, image)
+            b, s = filter_boxes(det, image, predictor.post)
             per_boxes.append(b)
             per_scores.append(s)
     boxes, scores, z, d = merge_slices(per_boxes, per_scores, indices)

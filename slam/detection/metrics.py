@@ -1,4 +1,4 @@
-"""The DBTex detection metric and FROC curve (SPEC §2), and FROC plots.
+"""The DBTex detection metric and FROC curve (design.md §2), and FROC plots.
 
 A prediction is a true positive (TP) for a ground-truth (GT) box of the same StudyUID +
 View when the 2D distance between box centres is <= max(GT diagonal / 2, ``min_dist``)
@@ -178,21 +178,6 @@ def evaluate(
 
 def _curves(evaluation: Evaluation) -> list[tuple[str, FrocCurve]]:
     return [("all volumes", evaluation.curve_all), ("volumes with lesions", evaluation.curve_positive)]
-
-
-def froc_figure(evaluation: Evaluation, max_fps: float = 5.0):
-    """A plotly Figure of both FROC curves (sensitivity vs FPs per volume)."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    for name, curve in _curves(evaluation):
-        fig.add_trace(go.Scatter(x=curve.fps_per_volume, y=curve.sensitivity, mode="lines+markers", name=name))
-    fig.update_layout(
-        title=f"FROC — mean sensitivity (1-4 FP/vol, lesion volumes) {evaluation.mean_sensitivity_positive:.3f}",
-        xaxis=dict(title="false positives per volume", range=[0, max_fps]),
-        yaxis=dict(title="sensitivity", range=[0, 1.02]),
-    )  # fmt: skip
-    return fig
 
 
 def save_froc_png(evaluation: Evaluation, path: str | Path, max_fps: float = 5.0) -> Path:

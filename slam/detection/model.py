@@ -1,4 +1,4 @@
-"""The SLAM detector (SPEC §5) and the per-slice baseline, built from torchvision's classes.
+"""The SLAM detector (design.md §5) and the per-slice baseline, built from torchvision's classes.
 
 SLAM: every sampled slice goes through a CNN feature extractor (C3, C4, C5 at strides
 8, 16, 32); a slice-attention head turns each slice's pooled C5 into one logit; the
@@ -26,6 +26,7 @@ import torchvision
 from torch import Tensor, nn
 from torchvision.models.detection import FasterRCNN
 from torchvision.models.detection.anchor_utils import AnchorGenerator
+from torchvision.models.detection.image_list import ImageList
 from torchvision.models.detection.transform import GeneralizedRCNNTransform
 from torchvision.models.feature_extraction import create_feature_extractor
 from torchvision.ops import FeaturePyramidNetwork, MultiScaleRoIAlign
@@ -66,7 +67,7 @@ class _SliceFeatures(nn.Module):
 
 
 class SliceAttention(nn.Module):
-    """C5 of every slice (B, N, C, h, w) -> one logit per slice (B, N) (SPEC §5)."""
+    """C5 of every slice (B, N, C, h, w) -> one logit per slice (B, N) (design.md §5)."""
 
     def __init__(self, channels: int, hidden: int = 256, dropout: float = 0.3):
         super().__init__()
@@ -103,11 +104,16 @@ class SliceAttentionBackbone(nn.Module):
         levels = [f.view(b, n, *f.shape[1:]) for f in self.features(volumes.reshape(b * n, 1, h, w))]
         return levels, self.attention(levels[2])
 
-    def forward(self, volumes: Tensor) -> tuple[OrderedDict[str, Tensor], Tensor]:
+    def fused_levels(self, volumes: Tensor) -> tuple[list[Tensor], Tensor]:
+        """The fusion: C3, C4, C5 each summed over the slices with the softmax of the slice
+        logits as weights -> three (B, C, h, w) maps (before the FPN), and the logits (B, N)."""
         levels, logits = self.slice_features(volumes)
         weights = logits.softmax(dim=1)
-        fused = OrderedDict((str(k), torch.einsum("bn,bnchw->bchw", weights, f)) for k, f in enumerate(levels))
-        return self.fpn(fused), logits
+        return [torch.einsum("bn,bnchw->bchw", weights, f) for f in levels], logits
+
+    def forward(self, volumes: Tensor) -> tuple[OrderedDict[str, Tensor], Tensor]:
+        fused, logits = self.fused_levels(volumes)
+        return self.fpn(OrderedDict((str(k), f) for k, f in enumerate(fused))), logits
 
 
 class PerSliceBackbone(nn.Module):
@@ -149,6 +155,7 @@ def _detector_kwargs(config: ModelConfig) -> dict:
         rpn_post_nms_top_n_test=config.rpn_post_nms_top_n_test,
         box_score_thresh=config.box_score_thresh, box_nms_thresh=config.box_nms_thresh,
         box_detections_per_img=config.detections_per_image,
+        rpn_batch_size_per_image=config.rpn_batch_per_image, box_batch_size_per_image=config.box_batch_per_image,
     )  # fmt: skip
 
 
@@ -192,16 +199,30 @@ class SlamDetector(FasterRCNN):
             self.backbone.attention.eval()
         return self
 
+    def input_images(self, batch: int) -> ImageList:
+        """The RPN's view of a batch of ``input_size`` volumes padded to a multiple of 32 (the
+        transform's batching), for :meth:`detect_fused` on maps computed elsewhere (stage 2's
+        feature cache). Only its shape is read: a zero-stride view, no memory."""
+        h, w = self.config.input_size
+        blank = torch.zeros((), device=next(self.parameters()).device).expand(batch, 1, -(-h // 32) * 32, -(-w // 32) * 32)
+        return ImageList(blank, [(h, w)] * batch)
+
+    def detect_fused(self, fused: list[Tensor], images: ImageList, targets: list[dict[str, Tensor]] | None = None
+                     ) -> tuple[list[dict[str, Tensor]], dict[str, Tensor]]:
+        """FPN, RPN and RoI heads on the fused C3..C5 maps: (detections (eval), Faster R-CNN losses (training))."""
+        features = self.backbone.fpn(OrderedDict((str(k), f) for k, f in enumerate(fused)))
+        proposals, rpn_losses = self.rpn(images, features, targets)
+        detections, head_losses = self.roi_heads(features, proposals, images.image_sizes, targets)
+        return detections, {**head_losses, **rpn_losses}
+
     def forward(self, volumes, targets: list[dict[str, Tensor]] | None = None):
         if self.training and targets is None:
             raise SlamError("training mode needs targets (boxes, labels, optional slice) for every volume")
         images, targets = self.transform(list(volumes), targets)
-        features, logits = self.backbone(images.tensors)
-        proposals, rpn_losses = self.rpn(images, features, targets)
-        detections, head_losses = self.roi_heads(features, proposals, images.image_sizes, targets)
+        fused, logits = self.backbone.fused_levels(images.tensors)
+        detections, losses = self.detect_fused(fused, images, targets)
         if not self.training:
             return detections, logits
-        losses = {**head_losses, **rpn_losses}
         if targets and any("slice" in t for t in targets):
             slice_targets = torch.stack([t.get("slice", torch.tensor(-1)).reshape(()) for t in targets])
             slice_targets = slice_targets.to(device=logits.device, dtype=torch.long)
@@ -245,8 +266,11 @@ def save_model(model: nn.Module, path: str | Path) -> Path:
     return path
 
 
-def load_model(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
-    """Rebuild the model from ``path`` (.safetensors) and the JSON config beside it, in eval mode."""
+def load_model(path: str | Path, device: str | torch.device = "cpu", config: ModelConfig | None = None) -> nn.Module:
+    """Rebuild the model from ``path`` (.safetensors) and the JSON config beside it, in eval mode.
+
+    ``config`` (training: the run's model section) replaces the JSON's; the weights must fit it.
+    """
     from safetensors.torch import load_file
 
     path = Path(path)
@@ -257,13 +281,14 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> nn.Modul
     cfg_file = config_path(path)
     if not cfg_file.is_file():
         raise SlamError(f"{cfg_file.name} (the model config) is missing beside {path.name}")
-    try:
-        config = ModelConfig.from_dict(json.loads(cfg_file.read_text()))
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise SlamError(f"{cfg_file.name} is not a valid model config: {exc}") from None
+    if config is None:
+        try:
+            config = ModelConfig.from_dict(json.loads(cfg_file.read_text()))
+        except json.JSONDecodeError as exc:
+            raise SlamError(f"{cfg_file.name} is not a valid model config: {exc}") from None
     model = build_model(config)
     try:
         model.load_state_dict(load_file(str(path)))
     except RuntimeError as exc:
-        raise SlamError(f"{path.name} does not match its config {cfg_file.name}: {str(exc)[:200]}") from None
+        raise SlamError(f"{path.name} does not match its config: {str(exc)[:200]}") from None
     return model.to(device).eval()

@@ -14,7 +14,7 @@ depth); the baseline derives Z/Depth per finding from the slices its boxes were 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,8 +25,9 @@ from torch import nn
 from slam.detection.config import ModelConfig
 from slam.detection.inputs import input_scale, volume_to_input
 from slam.detection.model import load_model
-from slam.detection.postprocess import attention_depth, on_background, slice_weights_over_volume
+from slam.detection.postprocess import PostProcess, slam_findings, slice_weights_over_volume
 from slam.errors import SlamError
+from slam.io.csv_formats import Prediction
 
 COORDS = ("stored", "display")
 
@@ -42,6 +43,13 @@ class Detection:
     z: int
     depth: int
     score: float
+
+
+def dbtex_rows(patient_id: str, study_uid: str, view: str, detections: Iterable[Detection]) -> list[Prediction]:
+    """One volume's detections -> DBTex prediction rows (csv_formats.Prediction), in the same
+    order and pixel frame as the detections (X, Y top-left, Width, Height; Z first slice, Depth)."""
+    return [Prediction(patient_id, study_uid, view, x=d.x, width=d.width, y=d.y, height=d.height, z=d.z,
+                       depth=d.depth, score=d.score) for d in detections]  # fmt: skip
 
 
 @dataclass
@@ -72,14 +80,17 @@ class Predictor:
 
     ``model`` is a loaded model (``slam.detection.model.load_model``); it is moved to ``device``
     (default: CUDA when present, else CPU), put in eval mode and, on CPU, switched to
-    channels-last memory (faster convolutions).
+    channels-last memory (faster convolutions). The input is made as the model was trained
+    (its ``ModelConfig``: slices, sampling, input size, ``preprocess``); ``preprocess`` None
+    follows the config, and an explicit value that disagrees with it is a SlamError (the
+    detections would be silently wrong). The other keywords are :class:`PostProcess`'s.
     """
 
     def __init__(
         self,
         model: nn.Module,
         device: str | None = None,
-        preprocess: bool = False,
+        preprocess: bool | None = None,
         score_threshold: float = 0.05,
         nms_iou: float = 0.5,
         background_fraction: float = 0.9,
@@ -95,15 +106,17 @@ class Predictor:
         if self.device.type == "cuda" and not torch.cuda.is_available():
             raise SlamError("device cuda was asked for but no CUDA GPU is available; use --device cpu")
         self.config: ModelConfig = model.config
+        if preprocess is not None and preprocess != self.config.preprocess:
+            trained = "preprocessed" if self.config.preprocess else "raw (unpreprocessed)"
+            raise SlamError(f"this model was trained on {trained} slices (its config: preprocess "
+                            f"{str(self.config.preprocess).lower()}); running it with preprocess "
+                            f"{str(preprocess).lower()} gives wrong detections: leave it unset to follow the model")  # fmt: skip
         self.model = model.to(self.device).eval()
         if self.device.type == "cpu":
             self.model = self.model.to(memory_format=torch.channels_last)
-        self.preprocess = preprocess
-        self.score_threshold = score_threshold
-        self.nms_iou = nms_iou
-        self.background = (background_fraction, background_level)
-        self.depth_fraction = depth_fraction
-        self.max_detections = max_detections
+        self.preprocess = self.config.preprocess
+        self.post = PostProcess(score_threshold, nms_iou, background_fraction, background_level, depth_fraction,
+                                max_detections)  # fmt: skip
         self.coords = coords
         self.baseline_chunk = baseline_chunk
 
@@ -119,13 +132,24 @@ class Predictor:
 
         return sample_indices(depth, self.config.num_slices, self.config.sampling)
 
+    def prepare(self, study) -> np.ndarray:
+        """The model input of ``study``: (n, h, w) float32 in [0, 1] of :meth:`chosen_slices`."""
+        return volume_to_input(
+            study, self.chosen_slices(study.depth), self.config.input_size, self.preprocess
+        )
+
     @torch.inference_mode()
-    def predict(self, study) -> StudyPrediction:
-        """Detections for one study, in original pixels (``coords`` frame) and original slices."""
+    def predict(self, study, volume: np.ndarray | None = None) -> StudyPrediction:
+        """Detections for one study, in original pixels (``coords`` frame) and original slices.
+
+        ``volume``: the study's :meth:`prepare` output when already built (a batch loader worker
+        builds it, so the pixels never cross processes); then only the study's shape and
+        orientation are read, not its pixels.
+        """
         timings = {}
         t0 = time.perf_counter()
         indices = self.chosen_slices(study.depth)
-        volume = volume_to_input(study, indices, self.config.input_size, self.preprocess)
+        volume = self.prepare(study) if volume is None else volume
         timings["input"] = time.perf_counter() - t0
         t1 = time.perf_counter()
         tensor = torch.from_numpy(volume).to(self.device)
@@ -143,30 +167,11 @@ class Predictor:
 
     def _detect_slam(self, volume: torch.Tensor, indices: np.ndarray, depth: int):
         dets, logits = self.model(volume[None])
-        logits = logits[0].float().cpu()
-        w = logits.softmax(0).numpy()
-        p = int(np.argmax(w))
-        boxes, scores = self.filter_boxes(dets[0], volume[p])
-        z, d = attention_depth(w, indices, self.depth_fraction)
+        logits = logits[0].float().cpu().numpy()
+        boxes, scores, z, d, w = slam_findings(dets[0], logits, volume, indices, self.post)
         n = len(scores)
         return (boxes, scores, np.full(n, z), np.full(n, d), slice_weights_over_volume(w, indices, depth),
-                int(indices[p]), logits.numpy())  # fmt: skip
-
-    def filter_boxes(self, det: dict, image: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-        """Score threshold, background rule on ``image`` (h, w) and NMS -> boxes (K, 4) xyxy, scores (K,)."""
-        from torchvision.ops import nms
-
-        keep = det["scores"] >= self.score_threshold
-        boxes, scores = det["boxes"][keep], det["scores"][keep]
-        if len(scores):
-            order = nms(boxes.float(), scores.float(), self.nms_iou)
-            boxes, scores = boxes[order].float().cpu().numpy(), scores[order].float().cpu().numpy()
-            img = image.float().cpu().numpy()
-            fg = np.array([not on_background(b, img, *self.background) for b in boxes], dtype=bool)
-            boxes, scores = boxes[fg], scores[fg]
-        else:
-            boxes, scores = np.zeros((0, 4), np.float32), np.zeros(0, np.float32)
-        return boxes, scores
+                int(indices[int(np.argmax(w))]), logits)  # fmt: skip
 
     def to_original(self, study, boxes, scores, z, depth) -> list[Detection]:
         """Input-pixel boxes (K, 4) x1, y1, x2, y2 -> Detections in original pixels (``coords`` frame),
@@ -180,16 +185,4 @@ class Predictor:
                 x, y, w, h = study.box_to_stored(x, y, w, h)
             out.append(Detection(float(x), float(y), float(w), float(h), int(zi), int(di), float(s)))
         out.sort(key=lambda d: -d.score)
-        return out[: self.max_detections]
-
-    def predict_many(self, sources: Iterable, progress: bool = True, loader=None) -> Iterator[tuple]:
-        """Yield ``(source, study, StudyPrediction)`` for each source (a Study or anything
-        ``load_study`` accepts), loading one study at a time; a tqdm progress bar on stderr."""
-        from tqdm import tqdm
-
-        if loader is None:
-            from slam.io import load_study as loader
-        sources = list(sources)
-        for source in tqdm(sources, desc="predict", unit="study", disable=not progress):
-            study = source if hasattr(source, "pixels") else loader(source)
-            yield source, study, self.predict(study)
+        return out[: self.post.max_detections]

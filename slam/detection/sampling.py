@@ -1,4 +1,4 @@
-"""Which N slices of a DBT volume the detector sees (SPEC §4).
+"""Which N slices of a DBT volume the detector sees (design.md §4).
 
 The model takes N slices (default 27). The default sampler spreads N indices evenly
 over the (trimmed) volume in slice order, repeating indices when the volume has

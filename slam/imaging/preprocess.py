@@ -1,4 +1,4 @@
-"""Per-slice preprocessing of DBT slices at native resolution (SPEC §3).
+"""Per-slice preprocessing of DBT slices at native resolution (design.md §3).
 
 Three composable steps on one slice, then a threaded volume function:
 
@@ -231,7 +231,7 @@ def awa_denoise(image: np.ndarray, window: int = WIENER_WINDOW, padding: str = "
 
     Args:
         image: (H, W) slice, any integer or float dtype (stored pixel values, >= 0).
-        window: Wiener window side in pixels (odd; SPEC default 5).
+        window: Wiener window side in pixels (odd; design.md §3 default 5).
         padding: ``"zero"`` (as ``scipy.signal.wiener``) or ``"reflect"``; see module doc.
 
     Returns:
@@ -317,11 +317,11 @@ def preprocess_slice(image: np.ndarray, window: int = WIENER_WINDOW, padding: st
                      invert: bool = False, remove_artifacts: bool = True, canny_low: float = CANNY_LOW,
                      canny_high: float = CANNY_HIGH, band: int = BAND_SIZE, apply_clahe: bool = True,
                      clip_limit: float = CLAHE_CLIP_LIMIT, tiles: int = CLAHE_TILES) -> np.ndarray:
-    """The full SPEC §3 chain on one (H, W) slice -> (H, W) uint8.
+    """The full design.md §3 chain on one (H, W) slice -> (H, W) uint8.
 
     AWA denoising, then (optionally) border-artifact removal, then (optionally) CLAHE;
     the parameters are those of :func:`awa_denoise`, :func:`remove_border_artifacts`
-    and :func:`clahe`, with the SPEC defaults. ``invert=True`` (MONOCHROME1 input,
+    and :func:`clahe`, with the design.md §3 defaults. ``invert=True`` (MONOCHROME1 input,
     bright = low values) turns the denoised uint8 into 255 - x before the artifact
     step, whose threshold expects a bright breast on a dark background.
     """

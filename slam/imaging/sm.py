@@ -1,4 +1,4 @@
-"""Synthetic mammogram (SM): one 2-D image from a slab of DBT slices (SPEC §7).
+"""Synthetic mammogram (SM): one 2-D image from a slab of DBT slices (design.md §7).
 
 From the slab of ``num_slices`` slices around ``center_slice`` (clamped at the
 volume ends, keeping the count):
@@ -11,7 +11,7 @@ volume ends, keeping the count):
 - both min-max normalised to [0, 1]; the MIP where it exceeds ``threshold``, else the
   weighted image;
 - window/level on that [0, 1] scale, rescaled to uint16 (0-65535) and uint8 (0-255);
-- optional border-artifact removal and CLAHE (SPEC §3), optional burned-in boxes.
+- optional border-artifact removal and CLAHE (design.md §3), optional burned-in boxes.
 
 Speed and memory: the slab is read once, in row strips processed on a thread pool;
 each strip accumulates the MIP (volume dtype) and the weighted sum (float32) slice by
@@ -196,7 +196,7 @@ def synthetic_mammogram(volume: np.ndarray, center_slice: float | None = None, n
         invert: the stored values are MONOCHROME1 (bright = low): compute on display
             values M - v (max and min swap, normalised images become 1 - x), without
             copying the volume.
-        remove_artifacts, apply_clahe, clip_limit, tiles: optional SPEC §3 steps. The
+        remove_artifacts, apply_clahe, clip_limit, tiles: optional design.md §3 steps. The
             artifact band is found on the uint8 image and zeroed in both outputs; CLAHE
             runs on each output at its own bit depth.
         boxes: optional (x, y, width, height) boxes in pixels (stored orientation), burned

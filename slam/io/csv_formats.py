@@ -1,4 +1,4 @@
-"""The BCS-DBT ground-truth CSVs and the DBTex predictions CSV (SPEC §1); column names are a contract."""
+"""The BCS-DBT ground-truth CSVs and the DBTex predictions CSV (design.md §1); column names are a contract."""
 
 from __future__ import annotations
 
@@ -104,6 +104,21 @@ def _view(path: str | os.PathLike, line: int, row: dict[str, str]) -> str:
     if view not in VIEWS:
         raise SlamError(f"{Path(path).name} line {line}: View={view!r}; accepted: {', '.join(VIEWS)}")
     return view
+
+
+def resolve_study_path(row: FilePath, base: Path) -> Path:
+    """The study file a file-paths.csv ``row`` names: ``descriptive_path`` if it exists, else
+    ``classic_path``; a relative entry is taken relative to ``base`` (the CSV's folder), never to
+    the working directory, and an absolute one as is.
+
+    Raises:
+        SlamError: neither entry names an existing file or folder.
+    """
+    for entry in (row.descriptive_path, row.classic_path):
+        if entry and (path := Path(base) / entry).exists():  # an absolute entry replaces base
+            return path
+    raise SlamError(f"file-paths.csv {row.patient_id} {row.view}: neither descriptive_path {row.descriptive_path!r} "
+                    f"nor classic_path {row.classic_path!r} exists under {base}")  # fmt: skip
 
 
 def read_file_paths_csv(path: str | os.PathLike) -> list[FilePath]:

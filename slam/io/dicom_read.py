@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import struct
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +19,7 @@ from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRL
 
 from slam.errors import SlamError
 from slam.imaging.display import robust_window
-from slam.io.limits import LoadLimits
+from slam.io.limits import Deadline, LoadLimits
 from slam.io.study import Study
 
 PATIENT_FIELDS = (
@@ -30,22 +32,78 @@ _VIEW_ALIASES = {"CC": "CC", "XCCL": "CC", "XCCM": "CC", "FB": "CC", "MLO": "MLO
 # ViewCodeSequence codes: SNOMED-RT (SRT) and SNOMED CT for cranio-caudal and medio-lateral oblique.
 _VIEW_CODES = {"R-10242": "CC", "399162004": "CC", "R-10226": "MLO", "399368009": "MLO"}
 _DICOMDIR_SOP = "1.2.840.10008.1.3.10"
+_VRS = frozenset(b"AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR "
+                 b"US UT UV".split())
+_LONG_VRS = frozenset(b"OB OD OF OL OV OW SQ SV UC UN UR UT UV".split())
 
 
-def is_dicom(path: Path) -> bool:
-    """True when ``path`` starts with the DICOM preamble ('DICM' at byte 128)."""
+class _BoundedReader(io.BufferedReader):
+    """A file whose reads stop after ``max_reads`` calls or once ``deadline`` passes (pydicom reads per element).
+
+    A subclass of ``io.BufferedReader`` so that pydicom treats it as a file on disk and re-opens deferred
+    values by name.
+    """
+
+    def __init__(self, path: Path, max_reads: int, deadline: Deadline):
+        super().__init__(io.FileIO(str(path), "rb"))  # a str name: pydicom re-opens deferred values by it
+        self._max_reads, self._reads, self._deadline, self._path = max_reads, 0, deadline, path
+
+    def read(self, size: int | None = -1) -> bytes:
+        self._reads += 1
+        if self._reads > self._max_reads:
+            raise SlamError(f"{self._path.name}: the DICOM header has more than {self._max_reads} elements; "
+                            "accepted: DICOM images with an ordinary header")
+        self._deadline.check(self._path.name)
+        return super().read(size)
+
+
+def sniff_dicom(head: bytes) -> str:
+    """What the first bytes of a file say: ``"preamble"``, ``"bare"`` (a plausible first element) or ``""``.
+
+    ``head`` is the first 132 bytes. "bare" is a DICOM data set without the 128-byte preamble (old writers):
+    its first element must be in group 0x0002 or 0x0008 with an element number < 0x0100, a known VR when
+    explicit, and an even length <= 1024 bytes. Zeros, text and other files fail it at once.
+    """
+    if len(head) >= 132 and head[128:132] == b"DICM":
+        return "preamble"
+    if len(head) < 12:
+        return ""
+    group, element = struct.unpack("<HH", head[:4])
+    if group not in (0x0002, 0x0008) or element >= 0x0100:
+        return ""
+    vr = head[4:6]
+    if vr in _VRS:
+        long_form = vr in _LONG_VRS
+        if long_form and head[6:8] != b"\x00\x00":
+            return ""
+        length = struct.unpack("<I", head[8:12])[0] if long_form else struct.unpack("<H", head[6:8])[0]
+    else:
+        length = struct.unpack("<I", head[4:8])[0]  # implicit VR: a 4-byte length follows the tag
+    return "bare" if length <= 1024 and length % 2 == 0 else ""
+
+
+def read_header(path: Path, limits: LoadLimits, deadline: Deadline) -> Dataset:
+    """The dataset without pixel data values (they stay on disk until decoded).
+
+    The first bytes are sniffed (:func:`sniff_dicom`) before pydicom parses anything, and the parse is
+    bounded by ``limits.max_header_reads`` and ``deadline``: any other file is refused at once.
+    """
     with open(path, "rb") as handle:
-        head = handle.read(132)
-    return len(head) == 132 and head[128:] == b"DICM"
-
-
-def read_header(path: Path) -> Dataset:
-    """The dataset without pixel data values (they stay on disk until decoded)."""
+        kind = sniff_dicom(handle.read(132))
+    if not kind:
+        raise SlamError(f"{path.name}: not a DICOM file (neither the DICOM preamble nor a DICOM first element); "
+                        "accepted: DICOM (.dcm), a .zip of DICOM files, or a .npy/.npz volume")
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, _BoundedReader(path, limits.max_header_reads,
+                                                                            deadline) as reader:
             warnings.simplefilter("always")
-            # defer_size keeps large values (pixel data) unread; force=False refuses non-DICOM files.
-            ds = pydicom.dcmread(path, defer_size=4096, force=not is_dicom(path))
+            # defer_size keeps large values (pixel data) unread; force only for a sniffed preamble-less data set.
+            ds = pydicom.dcmread(reader, defer_size=4096, force=kind == "bare")
+    except SlamError:
+        raise
+    except RecursionError:
+        raise SlamError(f"{path.name}: sequences nested too deeply; accepted: DICOM images with an ordinary "
+                        "header") from None
     except (InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError) as exc:
         raise SlamError(f"{path.name}: not a readable DICOM file ({type(exc).__name__}); "
                         "accepted: DICOM (.dcm), a .zip of DICOM files, or a .npy/.npz volume") from None
@@ -157,7 +215,7 @@ def _tag_view(ds: Dataset) -> str:
 
 
 def edge_laterality(display_values: np.ndarray, invert: bool) -> str:
-    """Laterality by the BCS-DBT image-edge rule (SPEC §1): the chest wall is the brighter vertical edge.
+    """Laterality by the BCS-DBT image-edge rule (design.md §1): the chest wall is the brighter vertical edge.
 
     Args:
         display_values: (H, W) one slice in display orientation, stored values.
@@ -188,6 +246,25 @@ def _check_geometry(name: str, ds: Dataset, frames: int, limits: LoadLimits) -> 
     if nbytes > limits.max_pixel_bytes:
         raise SlamError(f"{name}: declared pixel data of {nbytes / 1024**3:.1f} GiB exceeds the "
                         f"{limits.max_pixel_bytes / 1024**3:.1f} GiB limit")
+
+
+def _check_file_size(path: Path, ds: Dataset, frames: int, limits: LoadLimits) -> None:
+    """Declared pixel bytes against the file's bytes, before decoding anything.
+
+    Native pixel data must fit in the file; compressed pixel data may declare at most
+    ``limits.max_compression_ratio`` times the file (a 26 KB file declaring 2.5 GiB is a bomb).
+    """
+    declared = frames * int(ds.Rows) * int(ds.Columns) * ((int(ds.get("BitsAllocated", 16)) + 7) // 8)
+    size = max(1, path.stat().st_size)
+    uid = _transfer_syntax(ds)
+    if uid is not None and (uid.is_compressed or uid.is_deflated):
+        if declared > limits.max_compression_ratio * size:
+            raise SlamError(f"{path.name}: declares {declared / 2**20:.0f} MiB of pixels in a {size / 2**20:.2f} MiB "
+                            f"file (compression {declared / size:.0f} : 1); accepted: up to "
+                            f"{limits.max_compression_ratio:g} : 1")
+    elif declared > size:
+        raise SlamError(f"{path.name}: truncated or corrupt pixel data (declares {declared} bytes of pixels, "
+                        f"the file holds {size})")
 
 
 def _check_depth(name: str, frames: int, limits: LoadLimits) -> None:
@@ -224,8 +301,10 @@ def _has_pixel_data(ds: Dataset) -> bool:
     return "PixelData" in ds
 
 
-def _decode_into(path: Path, ds: Dataset, out: np.ndarray, start: int, expected_frames: int) -> None:
-    """Decode the frames of ``path`` (header ``ds``) into ``out[start:start + expected_frames]``, frame by frame."""
+def _decode_into(path: Path, ds: Dataset, out: np.ndarray, start: int, expected_frames: int,
+                 deadline: Deadline) -> None:
+    """Decode the frames of ``path`` (header ``ds``) into ``out[start:start + expected_frames]``, frame by frame,
+    checking ``deadline`` between frames."""
     try:
         count = 0
         # The transfer syntax is passed for files without file meta, where it was inferred.
@@ -233,6 +312,7 @@ def _decode_into(path: Path, ds: Dataset, out: np.ndarray, start: int, expected_
         for count, frame in enumerate(frames, start=1):
             if count > expected_frames:
                 break
+            deadline.check(path.name)
             out[start + count - 1] = frame
     except SlamError:
         raise
@@ -287,17 +367,18 @@ def _study_from(ds: Dataset, pixels: np.ndarray, source_format: str, frame: int)
     )
 
 
-def load_multiframe(path: Path, limits: LoadLimits, ds: Dataset | None = None) -> Study:
+def load_multiframe(path: Path, limits: LoadLimits, deadline: Deadline, ds: Dataset | None = None) -> Study:
     """Load one multi-frame DICOM (e.g. Breast Tomosynthesis Image Storage) as a (D, H, W) study."""
-    ds = ds if ds is not None else read_header(path)
+    ds = ds if ds is not None else read_header(path, limits, deadline)
     if not _has_pixel_data(ds):
         raise SlamError(f"{path.name}: DICOM file without pixel data; accepted: DICOM images with pixel data")
     frames = int(ds.get("NumberOfFrames", 1) or 1)
     _check_depth(path.name, frames, limits)
     _check_geometry(path.name, ds, frames, limits)
+    _check_file_size(path, ds, frames, limits)
     _check_decodable(path.name, ds)
     pixels = np.empty((frames, int(ds.Rows), int(ds.Columns)), dtype=pixel_dtype(ds))
-    _decode_into(path, ds, pixels, 0, frames)
+    _decode_into(path, ds, pixels, 0, frames, deadline)
     return _study_from(ds, pixels, f"DICOM multi-frame ({_transfer_syntax_name(ds)})", frames // 2)
 
 
@@ -313,9 +394,10 @@ def _stack_position(ds: Dataset) -> float | None:
     return float(np.dot(np.asarray(position, float), normal))
 
 
-def load_series(paths: Sequence[Path], limits: LoadLimits, headers: Sequence[Dataset] | None = None) -> Study:
+def load_series(paths: Sequence[Path], limits: LoadLimits, deadline: Deadline,
+                headers: Sequence[Dataset] | None = None) -> Study:
     """Load single-frame DICOM files of one series, ordered along the stack (InstanceNumber as fallback)."""
-    headers = list(headers) if headers is not None else [read_header(p) for p in paths]
+    headers = list(headers) if headers is not None else [read_header(p, limits, deadline) for p in paths]
     name = f"{len(paths)} files"
     series = sorted({str(h.get("SeriesInstanceUID", "")) for h in headers})
     if len(series) > 1:
@@ -336,6 +418,7 @@ def load_series(paths: Sequence[Path], limits: LoadLimits, headers: Sequence[Dat
     _check_depth(name, len(paths), limits)
     _check_geometry(name, headers[0], len(paths), limits)
     for path, header in zip(paths, headers, strict=True):
+        _check_file_size(path, header, 1, limits)
         _check_decodable(path.name, header)
 
     positions = [_stack_position(h) for h in headers]
@@ -349,6 +432,6 @@ def load_series(paths: Sequence[Path], limits: LoadLimits, headers: Sequence[Dat
     first = headers[order[0]]
     pixels = np.empty((len(paths), int(first.Rows), int(first.Columns)), dtype=pixel_dtype(first))
     for slot, index in enumerate(order):
-        _decode_into(paths[index], headers[index], pixels, slot, 1)
+        _decode_into(paths[index], headers[index], pixels, slot, 1, deadline)
     return _study_from(headers[order[len(order) // 2]], pixels,
                        f"DICOM series of {len(paths)} files ({_transfer_syntax_name(first)})", 0)

@@ -1,23 +1,64 @@
-"""Caps on what a load may cost, checked before any pixel is decoded."""
+"""Caps on what a load may cost (memory, disk, time), checked before any pixel is decoded or any member inflated."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, fields
+
+from slam.errors import SlamError
 
 
 @dataclass(frozen=True)
 class LoadLimits:
-    """Limits for :func:`slam.io.load_study`.
+    """Limits for :func:`slam.io.load_study`; an unknown keyword is a ``TypeError``, a bad value a ``SlamError``.
 
-    The defaults admit every DBT study we know of (≤ 200 slices of ≤ 4096 × 4096 at 16 bit is 6.4 GB,
-    so the byte cap binds first: 3 GiB is ~4× a 90-slice 2457 × 1996 study) and refuse
-    decompression bombs and non-DBT input early.
+    The defaults admit every DBT study we know of and refuse anything that costs more than such a study
+    could (the loading docs give the reason for each): a DBT view is 10-400 slices of at most 4096 x 4096
+    pixels (BCS-DBT: 2457 x 1996 x ~60 at 16 bit, 0.6 GiB), its lossless or lossy compression is < 20 : 1,
+    and a zip of DICOM slices deflates < 10 : 1.
+
+    Attributes:
+        min_slices, max_slices: accepted stack depth.
+        max_rows, max_columns: accepted slice size, pixels.
+        max_pixel_bytes: the decoded volume's size, bytes; a caller with a memory budget passes what is left.
+        max_compression_ratio: declared pixel bytes over the file's bytes, for compressed transfer syntaxes.
+        max_header_reads: file reads while parsing a DICOM header (about one per element; the example
+            studies need ~200); bounds the time a header of millions of tiny elements takes (< 1 s).
+        max_zip_members: files in a zip.
+        max_zip_bytes: bytes a zip may inflate to, in total.
+        max_zip_ratio: inflated over compressed bytes, per zip member (over 1 MiB) and in total.
+        max_seconds: wall-clock budget of one load, checked between header reads, frames and zip members.
     """
 
     min_slices: int = 10
     max_slices: int = 400
-    max_rows: int = 8192
-    max_columns: int = 8192
-    max_pixel_bytes: int = 3 * 1024**3
+    max_rows: int = 4096
+    max_columns: int = 4096
+    max_pixel_bytes: int = 1536 * 1024**2
+    max_compression_ratio: float = 100.0
+    max_header_reads: int = 50_000
     max_zip_members: int = 1000
-    max_zip_bytes: int = 4 * 1024**3
+    max_zip_bytes: int = 2 * 1024**3
+    max_zip_ratio: float = 50.0
+    max_seconds: float = 120.0
+
+    def __post_init__(self) -> None:
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise SlamError(f"LoadLimits.{spec.name}={value!r}; accepted: a number >= 0")
+        if self.min_slices > self.max_slices:
+            raise SlamError(f"LoadLimits: min_slices {self.min_slices} > max_slices {self.max_slices}")
+
+
+class Deadline:
+    """The time budget of one load: ``seconds`` from its creation."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._end = time.monotonic() + seconds
+
+    def check(self, name: str) -> None:
+        """Raise a one-line :class:`SlamError` naming ``name`` once the budget is spent."""
+        if time.monotonic() > self._end:
+            raise SlamError(f"{name}: loading took longer than the {self.seconds:g} s limit; nothing was loaded")

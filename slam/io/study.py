@@ -18,7 +18,7 @@ class Study:
     """One DBT view of one breast.
 
     ``pixels`` is (D, H, W) in the stored dtype and the stored orientation (never converted to float).
-    The display orientation follows the Duke BCS-DBT convention (SPEC §1: chest wall at the right edge
+    The display orientation follows the Duke BCS-DBT convention (design.md §1: chest wall at the right edge
     for right views, left for left views); ``flip_rows``/``flip_cols`` say how display differs from
     stored, and :meth:`box_to_stored` / :meth:`box_to_display` map boxes between the two.
     """

@@ -25,6 +25,7 @@ from pydicom.uid import (
 )
 
 from slam.errors import SlamError
+from slam.io.deid import deidentify as deidentify_dataset
 from slam.io.study import Study
 
 BTO_SOP_CLASS = UID("1.2.840.10008.5.1.4.1.1.13.1.3")  # Breast Tomosynthesis Image Storage
@@ -47,7 +48,6 @@ _PATIENT_STUDY_KEYWORDS = (
     "StudyInstanceUID", "StudyDate", "StudyTime", "StudyID", "AccessionNumber",
     "ReferringPhysicianName", "StudyDescription",
 )
-_IDENTIFYING = ("PatientBirthDate", "PatientAge", "AccessionNumber", "ReferringPhysicianName", "StudyID")
 
 
 def _code(value: str, scheme: str, meaning: str) -> Dataset:
@@ -260,13 +260,15 @@ def write_derived_dicom(
     *,
     description: str = "SLAM synthetic mammogram",
     deidentify: bool = False,
+    uid_map: dict[str, str] | None = None,
 ) -> Path:
     """Write a derived 2D image (e.g. the synthetic mammogram) as DICOM beside its source study.
 
     Patient and study modules are copied from ``source.header`` (same StudyInstanceUID, so PACS files
     it with the study); series and instance UIDs are new; ImageType DERIVED\\SECONDARY, a derivation
-    description and a reference to the source instance are added. ``deidentify`` blanks identifying
-    fields and issues a new study UID.
+    description and a reference to the source instance are added. ``deidentify`` applies the PS3.15
+    Basic Application Level Confidentiality Profile (:func:`slam.io.deid.deidentify`); pass one
+    ``uid_map`` to every file of an export so their UIDs are replaced consistently.
 
     Args:
         image: (H, W) uint8/uint16 grey (Digital Mammography For Presentation) or (H, W, 3) uint8 RGB,
@@ -280,11 +282,6 @@ def write_derived_dicom(
     for keyword in _PATIENT_STUDY_KEYWORDS:
         if header is not None and keyword in header:
             setattr(ds, keyword, header[keyword].value)
-    if deidentify:
-        ds.PatientName, ds.PatientID = "ANONYMOUS", "ANONYMOUS"
-        ds.StudyInstanceUID = generate_uid()
-        for keyword in _IDENTIFYING:
-            setattr(ds, keyword, "")
     ds.ImageType = ["DERIVED", "SECONDARY"]
     ds.DerivationDescription = description
     ds.SeriesDescription = description
@@ -298,7 +295,7 @@ def write_derived_dicom(
             ds.ViewPosition = source.view
         if source.pixel_spacing:
             ds.PixelSpacing = [f"{v:.6g}" for v in source.pixel_spacing]
-        if header is not None and "SOPInstanceUID" in header and not deidentify:
+        if header is not None and "SOPInstanceUID" in header:
             ds.SourceImageSequence = _sequence(
                 ReferencedSOPClassUID=header.SOPClassUID, ReferencedSOPInstanceUID=header.SOPInstanceUID
             )
@@ -314,6 +311,9 @@ def write_derived_dicom(
         ds.WindowCenter = (int(np.iinfo(image.dtype).max) + 1) // 2
         ds.WindowWidth = int(np.iinfo(image.dtype).max) + 1
         _set_pixels(ds, image, "explicit")
+    if deidentify:
+        ds = deidentify_dataset(ds, uid_map)
+        ds.DerivationDescription = ds.SeriesDescription = description  # our own text, not the source's
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     ds.save_as(path, enforce_file_format=True)

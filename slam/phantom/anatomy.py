@@ -144,17 +144,19 @@ def pectoral_sdf(anat: Anatomy, grid_shape: tuple[int, int], cell_mm: tuple[floa
 
 def power_law_fields(rng: np.random.Generator, shape: tuple[int, int, int],
                      cell_mm: tuple[float, float, float], beta: float = BETA,
-                     depth_stretch: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
+                     depth_stretch: float = 2.0, stretch_x: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Two independent 3D Gaussian fields, each (gz, gh, gw) float32 with unit std.
 
     Their 3D power spectrum is ~ 1/f^(beta + 1), so that a slice through them has the
     2D spectrum ~ 1/f^beta measured on breast images (beta ~ 3).
     ``depth_stretch`` > 1 damps depth frequencies, elongating structures in depth as
-    limited-angle DBT reconstruction does. One complex inverse FFT gives both fields
+    limited-angle DBT reconstruction does; ``stretch_x`` > 1 damps x frequencies, elongating them
+    along x, from the chest wall to the nipple (fibrous strands). One complex inverse FFT gives both fields
     (its real and imaginary parts are independent).
     """
     freqs = [scipy.fft.fftfreq(n, d).astype(np.float32) for n, d in zip(shape, cell_mm, strict=True)]
     fz, fy, fx = np.meshgrid(*freqs, indexing="ij", sparse=True)
+    fx = fx * np.float32(stretch_x) if stretch_x != 1.0 else fx
     f2 = fy * fy + fx * fx + (depth_stretch * fz) ** 2 + (1.0 / 80.0) ** 2  # roll-off beyond ~8 cm
     amp = f2 ** np.float32(-(beta + 1.0) / 4.0)
     spec = rng.standard_normal(shape, dtype=np.float32) + 1j * rng.standard_normal(shape, dtype=np.float32)
@@ -168,6 +170,24 @@ def power_law_fields(rng: np.random.Generator, shape: tuple[int, int, int],
         part /= part.std() + 1e-12
         out.append(part)
     return out[0], out[1]
+
+
+def edge_shrink_mm(z: int, depth: int, thickness_mm: float) -> float:
+    """How far (mm) the skin line moves in at slice ``z``: the compressed breast's edge is rounded."""
+    zeta = (z + 0.5) / depth * 2.0 - 1.0
+    return 0.25 * thickness_mm * (1.0 - np.sqrt(max(1.0 - zeta * zeta, 0.0)))
+
+
+def place_point(rng: np.random.Generator, allowed: np.ndarray,
+                cell: tuple[float, float]) -> tuple[float, float] | None:
+    """A uniformly random point (mm) in the cells where ``allowed`` holds, or None."""
+    idx = np.flatnonzero(allowed)
+    if idx.size == 0:
+        return None
+    i = int(idx[rng.integers(idx.size)])
+    r, c = divmod(i, allowed.shape[1])
+    jitter = rng.uniform(-0.5, 0.5, 2)
+    return (r + 0.5 + jitter[0]) * cell[0], (c + 0.5 + jitter[1]) * cell[1]
 
 
 def smoothstep(x: np.ndarray) -> np.ndarray:

@@ -10,15 +10,19 @@ out of its focal plane.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from slam.phantom.anatomy import Anatomy, edge_shrink_mm, place_point
+
 MASS_DIAMETER_MM = (6.0, 28.0)
 MASS_CONTRAST = (0.03, 0.12)
 MAX_BLUR_MM = 5.0  # out-of-plane blur is capped: a blurred-out mass is also faded out
 FADE_CUTOFF = 0.04  # slices where the mass weighs less than this are left untouched
+LESION_COUNT_P = (0.4, 0.42, 0.18)  # probabilities of 0, 1, 2 masses
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,12 @@ class MassSpec:
     depth_sigma_mm: float  # Gaussian fade with distance from the central slice
     blur_rate: float  # in-plane blur sigma (mm) per mm away from the central slice
     cls: str  # "benign" or "cancer"
+    # DBT-like styles only (slam.phantom.dbt): a solid body of this half-depth, its interior
+    # mixing a uniform level (0) with the surrounding tissue's texture (1), ``level`` surround
+    # stds above the surround's mean at its central slice
+    half_depth_mm: float | None = None
+    interior: float | None = None
+    level: float | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,39 @@ def draw_mass_shape(rng: np.random.Generator) -> dict:
         depth_sigma_mm=float(np.clip(0.2 * diameter, 1.5, 5.0) * rng.uniform(0.8, 1.2)),
         blur_rate=float(rng.uniform(0.25, 0.6)), cls="cancer" if rng.random() < cancer_p else "benign",
     )
+
+
+def draw_masses(rng: np.random.Generator, n_lesions: int | None, anat: Anatomy, depth: int,
+                sdf: np.ndarray, pect: np.ndarray | None, cell: tuple[float, float],
+                draw_shape: Callable[[np.random.Generator], dict] = draw_mass_shape) -> list[MassSpec]:
+    """0-3 masses placed in the breast (``sdf``/``pect`` on the coarse grid of ``cell`` mm), apart from
+    each other and from skin, chest wall and muscle; ``draw_shape`` gives each one's MassSpec fields."""
+    drawn = int(rng.choice(len(LESION_COUNT_P), p=LESION_COUNT_P))
+    count = drawn if n_lesions is None else n_lesions
+    gh, gw = sdf.shape
+    x_mm = (np.arange(gw) + 0.5)[None, :] * cell[1]
+    y_mm = (np.arange(gh) + 0.5)[:, None] * cell[0]
+    masses: list[MassSpec] = []
+    for _ in range(count):
+        shape = draw_shape(rng)
+        z = int(rng.integers(round(0.25 * (depth - 1)), round(0.75 * (depth - 1)) + 1))
+        inner = sdf - edge_shrink_mm(z, depth, anat.thickness_mm)
+        spot = None
+        while spot is None and shape["diameter_mm"] >= 6.0:
+            body = 0.5 * shape["diameter_mm"] * 1.15
+            allowed = (inner > body + 6.0) & (x_mm > body + 5.0)
+            allowed &= (y_mm > body + 5.0) & (y_mm < gh * cell[0] - body - 5.0)
+            if pect is not None:
+                allowed &= pect < -(body + 4.0)
+            for other in masses:
+                gap = 0.5 * (shape["diameter_mm"] + other.diameter_mm) * 1.2 + 10.0
+                allowed &= np.hypot(y_mm - other.center_mm[0], x_mm - other.center_mm[1]) > gap
+            spot = place_point(rng, allowed, cell)
+            if spot is None:  # the breast is too small for this mass: make it smaller
+                shape["diameter_mm"] *= 0.8
+        if spot is not None:
+            masses.append(MassSpec(center_mm=spot, slice=z, **shape))
+    return masses
 
 
 def mass_extent_mm(shape: dict) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,19 +19,22 @@ from slam.phantom.anatomy import (
     Anatomy,
     breast_sdf,
     draw_anatomy,
+    edge_shrink_mm,
     pectoral_sdf,
+    place_point,
     power_law_fields,
     smoothstep,
 )
+from slam.phantom.dbt import render_dbt
 from slam.phantom.lesions import (
     CalcCluster,
-    MassSpec,
     apply_calcs,
     apply_mass,
     draw_calc_cluster,
-    draw_mass_shape,
+    draw_masses,
     render_mass,
 )
+from slam.phantom.styles import CLASSIC, FAMILIES, StyleDraw, draw_style, resolve_styles
 
 # name -> (rows, columns, pixel spacing mm). The field of view is ~246 x 200 mm at every size.
 SIZES: dict[str, tuple[int, int, float]] = {
@@ -39,7 +43,6 @@ SIZES: dict[str, tuple[int, int, float]] = {
     "full": (2457, 1996, 0.1),
 }
 SLICE_MM = 1.0
-LESION_COUNT_P = (0.4, 0.42, 0.18)  # probabilities of 0, 1, 2 masses
 CALC_P = 0.2  # probability of a calcification cluster (not boxed, as in BCS-DBT)
 BITS_STORED = 12
 
@@ -56,13 +59,17 @@ class Lesion:
     cls: str  # "benign" or "cancer"
     diameter_mm: float
     contrast: float  # mean relative contrast of the mass body at the central slice
-    margin: str  # "irregular" or "spiculated"
+    margin: str  # classic: "irregular" or "spiculated"; DBT styles: circumscribed, lobulated, irregular, spiculated
+    half_depth_mm: float | None = None  # DBT styles: the solid body's half extent in depth
+    interior: float | None = None  # DBT styles: 0 uniform ... 1 the surrounding tissue's texture
+    level: float | None = None  # DBT styles: drawn mean above the surround, in surround stds
 
 
 @dataclass
 class PhantomStudy:
-    """One synthetic DBT view. ``volume`` is (D, H, W) uint16, 12-bit, MONOCHROME2, stored orientation
-    (chest wall at the left edge for "L", the right edge for "R")."""
+    """One synthetic DBT view. ``volume`` is (D, H, W) uint16 of ``bits_stored`` bits (12, MONOCHROME2
+    for "classic"), stored orientation (chest wall at the left edge for "L", the right edge for "R").
+    ``lesion_masks[i]`` is lesion i's body (height, width) bool over its box at its central slice."""
 
     volume: np.ndarray
     lesions: list[Lesion]
@@ -72,13 +79,17 @@ class PhantomStudy:
     slice_spacing: float  # mm
     patient_id: str
     study_uid: str
-    window_center: float
-    window_width: float
+    window_center: float | None  # None: the style writes no window
+    window_width: float | None
     seed: int
     size: str
     has_calcifications: bool = False
     bits_stored: int = BITS_STORED
     anatomy: Anatomy | None = field(default=None, repr=False)
+    style: str = CLASSIC
+    photometric: str = "MONOCHROME2"
+    style_draw: StyleDraw | None = field(default=None, repr=False)
+    lesion_masks: list[np.ndarray] = field(default_factory=list, repr=False)
 
     @property
     def depth(self) -> int:
@@ -112,12 +123,6 @@ class PhantomStudy:
         return "Actionable" if self.has_calcifications else "Normal"
 
 
-def edge_shrink_mm(z: int, depth: int, thickness_mm: float) -> float:
-    """How far (mm) the skin line moves in at slice ``z``: the compressed breast's edge is rounded."""
-    zeta = (z + 0.5) / depth * 2.0 - 1.0
-    return 0.25 * thickness_mm * (1.0 - np.sqrt(max(1.0 - zeta * zeta, 0.0)))
-
-
 def _check_args(seed: int, size: str, view: str | None, laterality: str | None,
                 n_lesions: int | None, depth: int | None) -> None:
     if not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -139,47 +144,6 @@ def _grid(fov_mm: tuple[float, float]) -> tuple[tuple[int, int], tuple[float, fl
     return (gh, gw), (fov_mm[0] / gh, fov_mm[1] / gw)
 
 
-def _place(rng: np.random.Generator, allowed: np.ndarray, cell: tuple[float, float]) -> tuple[float, float] | None:
-    """A uniformly random point (mm) in the cells where ``allowed`` holds, or None."""
-    idx = np.flatnonzero(allowed)
-    if idx.size == 0:
-        return None
-    i = int(idx[rng.integers(idx.size)])
-    r, c = divmod(i, allowed.shape[1])
-    jitter = rng.uniform(-0.5, 0.5, 2)
-    return (r + 0.5 + jitter[0]) * cell[0], (c + 0.5 + jitter[1]) * cell[1]
-
-
-def _draw_masses(rng: np.random.Generator, n_lesions: int | None, anat: Anatomy, depth: int,
-                 sdf: np.ndarray, pect: np.ndarray | None, cell: tuple[float, float]) -> list[MassSpec]:
-    drawn = int(rng.choice(len(LESION_COUNT_P), p=LESION_COUNT_P))
-    count = drawn if n_lesions is None else n_lesions
-    gh, gw = sdf.shape
-    x_mm = (np.arange(gw) + 0.5)[None, :] * cell[1]
-    y_mm = (np.arange(gh) + 0.5)[:, None] * cell[0]
-    masses: list[MassSpec] = []
-    for _ in range(count):
-        shape = draw_mass_shape(rng)
-        z = int(rng.integers(round(0.25 * (depth - 1)), round(0.75 * (depth - 1)) + 1))
-        inner = sdf - edge_shrink_mm(z, depth, anat.thickness_mm)
-        spot = None
-        while spot is None and shape["diameter_mm"] >= 6.0:
-            body = 0.5 * shape["diameter_mm"] * 1.15
-            allowed = (inner > body + 6.0) & (x_mm > body + 5.0)
-            allowed &= (y_mm > body + 5.0) & (y_mm < gh * cell[0] - body - 5.0)
-            if pect is not None:
-                allowed &= pect < -(body + 4.0)
-            for other in masses:
-                gap = 0.5 * (shape["diameter_mm"] + other.diameter_mm) * 1.2 + 10.0
-                allowed &= np.hypot(y_mm - other.center_mm[0], x_mm - other.center_mm[1]) > gap
-            spot = _place(rng, allowed, cell)
-            if spot is None:  # the breast is too small for this mass: make it smaller
-                shape["diameter_mm"] *= 0.8
-        if spot is not None:
-            masses.append(MassSpec(center_mm=spot, slice=z, **shape))
-    return masses
-
-
 def _draw_calcs(rng: np.random.Generator, anat: Anatomy, depth: int, sdf: np.ndarray,
                 pect: np.ndarray | None, cell: tuple[float, float]) -> CalcCluster | None:
     present = rng.random() < CALC_P
@@ -187,7 +151,7 @@ def _draw_calcs(rng: np.random.Generator, anat: Anatomy, depth: int, sdf: np.nda
     allowed = sdf - edge_shrink_mm(z, depth, anat.thickness_mm) > 15.0
     if pect is not None:
         allowed &= pect < -10.0
-    spot = _place(rng, allowed, cell)
+    spot = place_point(rng, allowed, cell)
     cluster = draw_calc_cluster(rng, spot or (0.0, 0.0), z)
     return cluster if present and spot is not None else None
 
@@ -212,7 +176,7 @@ def _window(canonical_slice: np.ndarray, sdf_full: np.ndarray, pect_full: np.nda
 
 
 def generate_study(seed: int, size: str = "small", *, view: str | None = None, laterality: str | None = None,
-                   n_lesions: int | None = None, depth: int | None = None,
+                   n_lesions: int | None = None, depth: int | None = None, style: str = CLASSIC,
                    progress: Callable[[int, int], None] | None = None) -> PhantomStudy:
     """Generate one synthetic DBT view, deterministic per ``seed``.
 
@@ -222,8 +186,17 @@ def generate_study(seed: int, size: str = "small", *, view: str | None = None, l
     anatomy, texture and noise do not depend on ``n_lesions``, so the same seed with
     ``n_lesions=0`` gives the lesion-free twin of a study. ``progress(done, total)`` is
     called after each slice. Returns a :class:`PhantomStudy` with a (D, H, W) uint16 volume.
+
+    ``style`` "classic" is the original generator; a name of :data:`slam.phantom.styles.FAMILIES`
+    makes a DBT-like study of that family (docs/phantom-styles.md): then ``size`` picks the pixel
+    spacing range, and image size, bit depth, window and photometric are drawn per seed.
     """
     _check_args(seed, size, view, laterality, n_lesions, depth)
+    if resolve_styles(style) != (style,):
+        raise SlamError(f"phantom style {style!r} names a selection; generate_study needs one style: "
+                        f"{', '.join((CLASSIC, *FAMILIES))}")
+    if style != CLASSIC:
+        return _dbt_study(int(seed), size, style, view, laterality, n_lesions, depth)
     rng_anat, rng_tex, rng_mass, rng_calc, rng_noise = (
         np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(5))
     height, width, px = SIZES[size]
@@ -244,7 +217,7 @@ def generate_study(seed: int, size: str = "small", *, view: str | None = None, l
     strand_field /= strand_field.std()
 
     masses = [render_mass(spec, px, (height, width))
-              for spec in _draw_masses(rng_mass, n_lesions, anat, depth, sdf, pect, cell)]
+              for spec in draw_masses(rng_mass, n_lesions, anat, depth, sdf, pect, cell)]
     calcs = _draw_calcs(rng_calc, anat, depth, sdf, pect, cell)
 
     full = (width, height)  # cv2 sizes are (columns, rows)
@@ -287,6 +260,57 @@ def generate_study(seed: int, size: str = "small", *, view: str | None = None, l
         window_center=window[0], window_width=window[1], seed=int(seed), size=size,
         has_calcifications=calcs is not None, anatomy=anat,
     )
+
+
+def _dbt_study(seed: int, size: str, style: str, view: str | None, laterality: str | None,
+               n_lesions: int | None, depth: int | None) -> PhantomStudy:
+    """A DBT-like study of family ``style``: render, map to stored values, window, orientation."""
+    seq = np.random.SeedSequence([seed, zlib.crc32(style.encode())])
+    rng_style, rng_render = (np.random.default_rng(s) for s in seq.spawn(2))
+    draw = draw_style(rng_style, FAMILIES[style], size)
+    rendered = render_dbt(np.random.SeedSequence(int(rng_render.integers(2 ** 63))), draw, view, laterality,
+                          n_lesions, depth)
+    anat = rendered.anatomy
+    top = 2 ** draw.bits_stored - 1
+    gain = draw.top_fraction * (top - draw.offset) / (1.0 + draw.dense_gain)
+    height, width = rendered.slices[0].shape
+    volume = np.empty((len(rendered.slices), height, width), np.uint16)
+    for z, img in enumerate(rendered.slices):
+        stored = np.clip(np.rint(draw.offset + gain * img), 0, top)
+        if draw.photometric == "MONOCHROME1":
+            stored = top - stored
+        volume[z] = stored if anat.laterality == "L" else stored[:, ::-1]
+    window = _style_window(volume[len(volume) // 2], draw, top)
+    lesions, masks = [], []
+    for mass in rendered.masses:
+        x, y, w, h = mass.box
+        mask = mass.mask
+        if anat.laterality == "R":
+            x, mask = width - x - w, mask[:, ::-1]
+        spec = mass.spec
+        lesions.append(Lesion(x=x, y=y, width=w, height=h, slice=spec.slice, cls=spec.cls,
+                              diameter_mm=round(spec.diameter_mm, 2), contrast=mass.contrast, margin=spec.margin,
+                              half_depth_mm=round(spec.half_depth_mm, 2), interior=round(spec.interior, 3),
+                              level=round(spec.level, 3)))
+        masks.append(np.ascontiguousarray(mask))
+    return PhantomStudy(
+        volume=volume, lesions=lesions, laterality=anat.laterality, view=anat.view,
+        pixel_spacing=(draw.pixel_mm, draw.pixel_mm), slice_spacing=SLICE_MM, patient_id=f"DBT-P{seed:05d}",
+        study_uid=generate_uid(entropy_srcs=["slam-phantom", "study", style, str(seed)]),
+        window_center=window[0], window_width=window[1], seed=seed, size=size, bits_stored=draw.bits_stored,
+        anatomy=anat, style=style, photometric=draw.photometric, style_draw=draw, lesion_masks=masks,
+    )
+
+
+def _style_window(middle: np.ndarray, draw: StyleDraw, top: int) -> tuple[float | None, float | None]:
+    """The window the style's writer stores: "tight" on the breast, "wide" (2.5x, or the range) or none."""
+    if draw.window == "absent":
+        return None, None
+    air = top - draw.offset if draw.photometric == "MONOCHROME1" else draw.offset
+    tissue = middle[np.abs(middle.astype(np.int32) - air) > 0.2 * (top - draw.offset) * draw.top_fraction]
+    lo, hi = np.percentile(tissue, (1, 99)) if tissue.size else (0.0, float(top))
+    width = (hi - lo) * (1.1 if draw.window == "tight" else 2.5) + 1.0
+    return round(float(lo + hi) / 2, 1), round(float(width), 1)
 
 
 def _render_tissue(anat: Anatomy, z: int, depth: int, px: float, sdf_full: np.ndarray,
