@@ -29,7 +29,7 @@ from slam.imaging.viewport import (
     make_view,
     render_slice,
 )
-from slam.io import load_study, write_derived_dicom, write_png
+from slam.io import write_derived_dicom, write_png
 from webapp.state import Session
 
 ORIGINAL, PREPROCESSED = "Original", "Preprocessed"
@@ -97,26 +97,6 @@ def list_examples(folder: Path) -> dict[str, Path]:
     series = [p for p in visible if p.is_dir() and any(f.suffix.lower() in (".dcm", ".dicom") for f in p.iterdir())]
     files = [p for p in visible if p.is_file() and p.suffix.lower() in EXTENSIONS and p.parent not in series]
     return {str(p.relative_to(folder)): p for p in sorted(series + files)}
-
-
-def open_study(session: Session, source: str | os.PathLike | Sequence[str | os.PathLike], label: str) -> str:
-    """Load a study into the session, replacing what was there. Returns a one-line status.
-
-    Raises:
-        SlamError: bad input (the session keeps its previous study).
-    """
-    if isinstance(source, (list, tuple)):
-        source = [Path(p) for p in source]
-        if not source:
-            raise SlamError("no file chosen; accepted: a DICOM study, a zip or an npz")
-        if len(source) == 1:
-            source = source[0]
-    study = load_study(source)
-    with session.lock:
-        session.reset()
-        session.study = study
-        session.label = label
-    return f"Loaded {label}: {study.depth} slices of {study.height} × {study.width}"
 
 
 def require_study(session: Session) -> None:
