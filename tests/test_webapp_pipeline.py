@@ -84,7 +84,8 @@ def test_findings_overlay_table_summary_and_exports(session):
     assert "★ representative slice" in h.caption(session, params(session, slice=6))
     rows = h.findings_rows(session, 0.5)
     assert rows == [[1, 0.9, "5–9", 7, 10, 20, 20, 16]]
-    assert "Finding" in h.summary(session, 0.5) and "Normal" in h.summary(session, 0.95)
+    assert "Finding" in h.summary(session, 0.5) and "No finding above the threshold (0.95)" in h.summary(session, 0.95)
+    assert "Normal" not in h.summary(session, 0.95)
     figure = h.attention_figure(session)
     assert len(figure.data[0].y) == session.study.depth
 

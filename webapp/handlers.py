@@ -430,7 +430,7 @@ def run_detection(session: Session, weights: Path | None, predict: Callable = pr
 
 
 def summary(session: Session, threshold: float) -> str:
-    """Markdown verdict: normal or finding, with the top score and where it is."""
+    """Markdown summary of the detector's output: findings above the threshold or none, with the top score."""
     prediction = session.prediction
     if prediction is None:
         return ""
@@ -439,7 +439,7 @@ def summary(session: Session, threshold: float) -> str:
     if not found:
         top = max((d.score for d in prediction.detections), default=0.0)
         # Worded as the model's output, not a normal read: a weak model (the demo weights) finds little.
-        return (f"### ✅ Normal (no finding ≥ {threshold:.2f})\nTop score {top:.2f}. Representative slice: {rep}. "
+        return (f"### No finding above the threshold ({threshold:.2f})\nTop score {top:.2f}. Representative slice: {rep}. "
                 "The detector's measured sensitivity is in the model card: no finding is not a normal read.")
     best = found[0]
     return (f"### ⚠️ Finding\n{len(found)} finding{'s' if len(found) > 1 else ''} ≥ {threshold:.2f}; "
