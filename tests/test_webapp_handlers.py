@@ -12,14 +12,14 @@ import pytest
 from slam.errors import SlamError
 from slam.imaging.viewport import make_view
 from slam.io import load_study
-from tests.webapp_support import write_study
+from tests.webapp_support import open_study, write_study
 from webapp import handlers as h
 from webapp.state import SessionStore
 
 
 @pytest.fixture
 def store(tmp_path):
-    return SessionStore(tmp_path / "sessions", ttl_s=3600, max_studies=2)
+    return SessionStore(tmp_path / "sessions", ttl_s=3600)
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def decode(html: str) -> np.ndarray:
 
 def test_open_study_and_view(store, study_path):
     session = store.get("s1")
-    message = h.open_study(session, [str(study_path)], "upload")
+    message = open_study(store, session.key, [str(study_path)], "upload")
     assert "12 slices of 96 × 72" in message
     html = h.view_html(session, params(session))
     assert "Slice 6 / 12" in html and "RCC" in html and "DOE JANE" in html and "P0001" in html
@@ -51,7 +51,7 @@ def test_open_study_and_view(store, study_path):
 
 def test_view_follows_the_slice_and_the_window(store, study_path):
     session = store.get("s1")
-    h.open_study(session, study_path, "x")
+    open_study(store, session.key, study_path, "x")
     study = load_study(study_path)
     a, _, _ = h.render_view(session, params(session, slice=0))
     b, _, _ = h.render_view(session, params(session, slice=6))
@@ -65,7 +65,7 @@ def test_view_follows_the_slice_and_the_window(store, study_path):
 
 def test_deidentify_hides_patient_everywhere_shown(store, study_path):
     session = store.get("s1")
-    h.open_study(session, study_path, "x")
+    open_study(store, session.key, study_path, "x")
     html = h.view_html(session, params(session, deidentify=True))
     info = h.study_info(session, True)
     for text in (html, info):
@@ -74,15 +74,15 @@ def test_deidentify_hides_patient_everywhere_shown(store, study_path):
 
 def test_bad_input_is_one_line_and_keeps_the_previous_study(store, study_path, tmp_path):
     session = store.get("s1")
-    h.open_study(session, study_path, "x")
+    open_study(store, session.key, study_path, "x")
     junk = tmp_path / "junk.dcm"
     junk.write_bytes(b"not a dicom at all" * 10)
     with pytest.raises(SlamError) as info:
-        h.open_study(session, [str(junk)], "upload")
+        open_study(store, session.key, [str(junk)], "upload")
     assert "\n" not in str(info.value)
     assert session.study is not None and session.study.depth == 12
     with pytest.raises(SlamError):
-        h.open_study(session, [], "upload")
+        open_study(store, session.key, [], "upload")
 
 
 def test_no_study_gives_a_clear_error(store):
@@ -94,7 +94,7 @@ def test_no_study_gives_a_clear_error(store):
 
 def test_presets_and_limits(store, study_path):
     session = store.get("s1")
-    h.open_study(session, study_path, "x")
+    open_study(store, session.key, study_path, "x")
     presets = h.window_presets(session, h.ORIGINAL)
     assert presets["DICOM"] == (1600, 2400)
     assert presets["Full range"] == (2047.5, 4095)  # 12 bits stored
@@ -105,7 +105,7 @@ def test_presets_and_limits(store, study_path):
 
 def test_zoom_and_click_to_centre(store, study_path):
     session = store.get("s1")
-    h.open_study(session, study_path, "x")
+    open_study(store, session.key, study_path, "x")
     zoomed, view, _ = h.render_view(session, params(session, zoom=2, focus=(0.25, 0.25)))
     assert zoomed.shape == (48, 36) and (view.x0, view.y0) == (0, 0)
     assert h.focus_from_click(session, params(session), 0.25, 0.75) == pytest.approx((0.25, 0.75))
@@ -115,7 +115,7 @@ def test_zoom_and_click_to_centre(store, study_path):
 
 def test_export_view_png(store, study_path):
     session = store.get("s1")
-    h.open_study(session, study_path, "x")
+    open_study(store, session.key, study_path, "x")
     path = h.export_view_png(session, params(session, slice=3))
     assert path.is_relative_to(session.workdir) and "DOE" not in path.name
     image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
@@ -125,8 +125,8 @@ def test_export_view_png(store, study_path):
 def test_sessions_are_separate_and_cleaned_up(store, study_path, tmp_path):
     other = write_study(tmp_path / "b.dcm", depth=10, height=64, width=48, seed=4, patient="ROE^ANN", patient_id="P0002")
     one, two = store.get("one"), store.get("two")
-    h.open_study(one, study_path, "x")
-    h.open_study(two, other, "y")
+    open_study(store, one.key, study_path, "x")
+    open_study(store, two.key, other, "y")
     assert "P0001" in h.view_html(one, params(one)) and "P0002" in h.view_html(two, params(two))
     exported = h.export_view_png(one, params(one))
     store.close("one")
@@ -134,20 +134,26 @@ def test_sessions_are_separate_and_cleaned_up(store, study_path, tmp_path):
     assert store.get("two").study.depth == 10 and len(store) == 1
 
 
-def test_idle_sessions_expire_and_studies_are_capped(tmp_path, study_path):
-    store = SessionStore(tmp_path / "s", ttl_s=0.05, max_studies=2)
-    session = store.get("old")
-    h.open_study(session, study_path, "x")
+def test_idle_sessions_expire_and_the_pixel_budget_evicts_the_idle(tmp_path, study_path):
+    store = SessionStore(tmp_path / "s", ttl_s=0.05)
+    open_study(store, "old", study_path)
+    session = store.find("old")
     time.sleep(0.1)
     store.sweep()
     assert "old" not in store and not session.workdir.exists()
-    store.ttl_s = 3600
+    one_study = 12 * 96 * 72 * load_study(study_path).pixels.itemsize
+    store = SessionStore(tmp_path / "b", ttl_s=3600, budget_bytes=2 * one_study, min_idle_s=0.05)
     for key in ("a", "b"):
-        h.open_study(store.get(key), study_path, key)
-    store.get("a")  # "b" is now the least recently used
-    store.get("c")
-    store.make_room("c")
-    assert set(store.keys()) == {"a", "c"}
+        open_study(store, key, study_path, key)
+    with pytest.raises(SlamError, match="server is full"):  # nobody idle long enough: refused, nothing closed
+        open_study(store, "c", study_path)
+    time.sleep(0.1)
+    store.find("a")  # "b" is now the least recently used idle one
+    open_study(store, "c", study_path)
+    assert store.find("a").study is not None and store.find("c").study is not None and "b" not in store
+    with pytest.raises(SlamError, match="closed to free memory"):  # its user is told, once
+        store.find("b")
+    assert store.find("b") is None
 
 
 def test_examples_listing(tmp_path, study_path):
@@ -167,7 +173,7 @@ def test_examples_listing(tmp_path, study_path):
 
 def test_detection_unavailable_without_weights(store, study_path, tmp_path):
     session = store.get("s1")
-    h.open_study(session, study_path, "x")
+    open_study(store, session.key, study_path, "x")
     reason = h.detector_unavailable(tmp_path / "none.safetensors")
     assert reason and "not available" in reason
     with pytest.raises(SlamError, match="not available"):
@@ -180,7 +186,7 @@ def test_detection_unavailable_without_weights(store, study_path, tmp_path):
 def test_view_max_size_is_display_size(store, tmp_path):
     big = write_study(tmp_path / "big.dcm", depth=10, height=1300, width=1000, seed=5)
     session = store.get("big")
-    h.open_study(session, big, "big")
+    open_study(store, session.key, big, "big")
     image, view, _ = h.render_view(session, params(session))
     assert max(image.shape) <= max(h.DISPLAY_MAX) and view == make_view(1300, 1000, max_size=h.DISPLAY_MAX)
 
@@ -199,7 +205,7 @@ def test_open_series_files_and_npz(store, tmp_path):
     volume = breast_volume(10, 64, 48, seed=7)
     files = write_series_dicom(tmp_path / "series", volume, laterality="L", view="MLO")
     session = store.get("s")
-    assert "10 slices of 64 × 48" in h.open_study(session, [str(p) for p in files], "upload")
+    assert "10 slices of 64 × 48" in open_study(store, session.key, [str(p) for p in files], "upload")
     np.testing.assert_array_equal(session.study.pixels, volume)
     np.savez(tmp_path / "v.npz", volume=volume[:, :, :40])
-    assert "10 slices of 64 × 40" in h.open_study(session, [str(tmp_path / "v.npz")], "upload")
+    assert "10 slices of 64 × 40" in open_study(store, session.key, [str(tmp_path / "v.npz")], "upload")

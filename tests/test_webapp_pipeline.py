@@ -1,5 +1,4 @@
-"""Handlers that wire preprocessing, the SM and the detector into the viewer (each skips until its
-``slam`` module is present)."""
+"""Handlers that wire preprocessing, the SM and the detector into the viewer."""
 
 from __future__ import annotations
 
@@ -10,8 +9,10 @@ import numpy as np
 import pydicom
 import pytest
 
+from slam.detection import model, predictor
+from slam.imaging import sm
 from slam.io.csv_formats import read_predictions_csv
-from tests.webapp_support import write_study
+from tests.webapp_support import open_study, write_study
 from webapp import handlers as h
 from webapp.state import SessionStore
 
@@ -19,9 +20,9 @@ from webapp.state import SessionStore
 @pytest.fixture
 def session(tmp_path):
     path = write_study(tmp_path / "r.dcm", depth=12, height=96, width=72, seed=3, laterality="R")
-    session = SessionStore(tmp_path / "sessions").get("s")
-    h.open_study(session, path, "x")
-    return session
+    store = SessionStore(tmp_path / "sessions")
+    open_study(store, "s", path)
+    return store.find("s")
 
 
 def params(session, **kw):
@@ -30,7 +31,6 @@ def params(session, **kw):
 
 
 def test_preprocess_then_view_and_back(session):
-    pytest.importorskip("slam.imaging.preprocess")
     calls = []
     message = h.run_preprocess(session, lambda done, total: calls.append((done, total)))
     assert "12 slices" in message and calls[-1] == (12, 12)
@@ -44,10 +44,9 @@ def test_preprocess_then_view_and_back(session):
 
 
 def test_sm_follows_display_orientation_and_exports(session):
-    sm_module = pytest.importorskip("slam.imaging.sm")
     image = h.compute_sm(session, h.SMParams())
     study = session.study
-    reference = sm_module.synthetic_mammogram(study.pixels, invert=study.invert).image8
+    reference = sm.synthetic_mammogram(study.pixels, invert=study.invert).image8
     expected = reference[::-1] if study.flip_rows else reference
     expected = expected[:, ::-1] if study.flip_cols else expected
     np.testing.assert_array_equal(image, expected)
@@ -64,11 +63,10 @@ def test_sm_follows_display_orientation_and_exports(session):
 
 def prediction_of(session, detections, representative: int):
     """A real StudyPrediction built from given detections (display pixels), as the detector returns."""
-    inference = pytest.importorskip("slam.detection.predictor")
     depth = session.study.depth
     weights = np.full(depth, 1.0 / depth, np.float32)
-    return inference.StudyPrediction(
-        detections=[inference.Detection(*d) for d in detections], representative_slice=representative,
+    return predictor.StudyPrediction(
+        detections=[predictor.Detection(*d) for d in detections], representative_slice=representative,
         slice_weights=weights, sampled_indices=np.arange(depth), slice_logits=None, coords="display",
     )
 
@@ -86,7 +84,8 @@ def test_findings_overlay_table_summary_and_exports(session):
     assert "★ representative slice" in h.caption(session, params(session, slice=6))
     rows = h.findings_rows(session, 0.5)
     assert rows == [[1, 0.9, "5–9", 7, 10, 20, 20, 16]]
-    assert "Finding" in h.summary(session, 0.5) and "Normal" in h.summary(session, 0.95)
+    assert "Finding" in h.summary(session, 0.5) and "No finding above the threshold (0.95)" in h.summary(session, 0.95)
+    assert "Normal" not in h.summary(session, 0.95)
     figure = h.attention_figure(session)
     assert len(figure.data[0].y) == session.study.depth
 
@@ -102,10 +101,8 @@ def test_findings_overlay_table_summary_and_exports(session):
 
 
 def test_real_detector_on_a_tiny_model(session, tmp_path):
-    pytest.importorskip("slam.detection.predictor")
-    model_module = pytest.importorskip("slam.detection.model")
-    config = model_module.ModelConfig(backbone="resnet18", num_slices=6, input_size=(64, 64), fpn_channels=64)
-    weights = model_module.save_model(model_module.build_model(config), tmp_path / "tiny.safetensors")
+    config = model.ModelConfig(backbone="resnet18", num_slices=6, input_size=(64, 64), fpn_channels=64)
+    weights = model.save_model(model.build_model(config), tmp_path / "tiny.safetensors")
     assert h.detector_unavailable(weights) is None
     message = h.run_detection(session, weights)
     prediction = session.prediction

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from slam.io import write_volume_dicom
+from slam.io import LoadLimits, write_volume_dicom
+from webapp import loading
+from webapp.state import SessionStore
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -99,3 +101,11 @@ class AppServer:
                 self.process.kill()
                 self.process.wait()
         self._log.close()
+
+
+def open_study(store: SessionStore, key: str, source, label: str = "x") -> str:
+    """Load ``source`` (a path or a list of paths) into session ``key`` as the app does; the app's status line."""
+    paths = [Path(p) for p in source] if isinstance(source, (list, tuple)) else Path(source)
+    source = paths[0] if isinstance(paths, list) and len(paths) == 1 else paths
+    _, study = loading.open_into(store, key, source, label, LoadLimits())
+    return f"Loaded {label}: {study.depth} slices of {study.height} × {study.width}"

@@ -29,7 +29,7 @@ from slam.imaging.viewport import (
     make_view,
     render_slice,
 )
-from slam.io import load_study, write_derived_dicom, write_png
+from slam.io import write_derived_dicom, write_png
 from webapp.state import Session
 
 ORIGINAL, PREPROCESSED = "Original", "Preprocessed"
@@ -97,26 +97,6 @@ def list_examples(folder: Path) -> dict[str, Path]:
     series = [p for p in visible if p.is_dir() and any(f.suffix.lower() in (".dcm", ".dicom") for f in p.iterdir())]
     files = [p for p in visible if p.is_file() and p.suffix.lower() in EXTENSIONS and p.parent not in series]
     return {str(p.relative_to(folder)): p for p in sorted(series + files)}
-
-
-def open_study(session: Session, source: str | os.PathLike | Sequence[str | os.PathLike], label: str) -> str:
-    """Load a study into the session, replacing what was there. Returns a one-line status.
-
-    Raises:
-        SlamError: bad input (the session keeps its previous study).
-    """
-    if isinstance(source, (list, tuple)):
-        source = [Path(p) for p in source]
-        if not source:
-            raise SlamError("no file chosen; accepted: a DICOM study, a zip or an npz")
-        if len(source) == 1:
-            source = source[0]
-    study = load_study(source)
-    with session.lock:
-        session.reset()
-        session.study = study
-        session.label = label
-    return f"Loaded {label}: {study.depth} slices of {study.height} × {study.width}"
 
 
 def require_study(session: Session) -> None:
@@ -450,7 +430,7 @@ def run_detection(session: Session, weights: Path | None, predict: Callable = pr
 
 
 def summary(session: Session, threshold: float) -> str:
-    """Markdown verdict: normal or finding, with the top score and where it is."""
+    """Markdown summary of the detector's output: findings above the threshold or none, with the top score."""
     prediction = session.prediction
     if prediction is None:
         return ""
@@ -459,7 +439,7 @@ def summary(session: Session, threshold: float) -> str:
     if not found:
         top = max((d.score for d in prediction.detections), default=0.0)
         # Worded as the model's output, not a normal read: a weak model (the demo weights) finds little.
-        return (f"### ✅ Normal (no finding ≥ {threshold:.2f})\nTop score {top:.2f}. Representative slice: {rep}. "
+        return (f"### No finding above the threshold ({threshold:.2f})\nTop score {top:.2f}. Representative slice: {rep}. "
                 "The detector's measured sensitivity is in the model card: no finding is not a normal read.")
     best = found[0]
     return (f"### ⚠️ Finding\n{len(found)} finding{'s' if len(found) > 1 else ''} ≥ {threshold:.2f}; "

@@ -2,8 +2,11 @@
 
 A session owns one loaded study, what was derived from it (preprocessed slices, SM, detections)
 and a private folder for exported files. Sessions end when the tab closes (``demo.unload``), when
-idle longer than ``ttl_s`` (API clients never send the unload signal), or when too many studies
-are held at once (the least recently used one is dropped first): the folder is deleted then.
+idle longer than ``ttl_s`` (API clients never send the unload signal), or when a new study needs
+memory that only an idle one holds (the process-wide pixel budget ``budget_bytes``; the least recently
+used session idle for ``min_idle_s`` goes first, and its user is told on their next action).
+A session is created only by a load (:meth:`SessionStore.get`); every other event looks it up
+(:meth:`SessionStore.find`), so requests with made-up session hashes create nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from slam.errors import SlamError
 from slam.io import Study
 
 
@@ -38,6 +42,12 @@ class Session:
     presets: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
     last_used: float = field(default_factory=time.monotonic)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    heavy: threading.Lock = field(default_factory=threading.Lock)  # held while a detection/preprocess runs
+
+    def pixel_bytes(self) -> int:
+        """Bytes of the volumes this session holds in memory (study pixels and preprocessed slices)."""
+        held = [self.study.pixels if self.study is not None else None, self.preprocessed]
+        return sum(int(a.nbytes) for a in held if a is not None)
 
     def reset(self) -> None:
         """Forget the study and everything derived from it (exports on disk are deleted)."""
@@ -72,18 +82,40 @@ class Session:
         return folder / name
 
 
-class SessionStore:
-    """Thread-safe map session hash -> :class:`Session`, with expiry and a cap on loaded studies."""
+EVICTED = ("your study was closed to free memory for other users (idle for a while); "
+           "open it again to continue")
 
-    def __init__(self, root: Path, ttl_s: float = 3600.0, max_studies: int = 8):
+
+class SessionStore:
+    """Thread-safe map session hash -> :class:`Session`, with expiry and a process-wide pixel budget."""
+
+    def __init__(self, root: Path, ttl_s: float = 3600.0, budget_bytes: int = 8 * 1024**3, min_idle_s: float = 300.0):
         self.root = Path(root)
         self.ttl_s = ttl_s
-        self.max_studies = max_studies
+        self.budget_bytes = budget_bytes
+        self.min_idle_s = min_idle_s
         self._sessions: dict[str, Session] = {}
+        self._evicted: dict[str, float] = {}  # session hash -> when its study was dropped for memory
         self._lock = threading.Lock()
 
+    def find(self, key: str | None) -> Session | None:
+        """The existing session for ``key`` (touched), or None; creates nothing.
+
+        Raises:
+            SlamError: the session's study was evicted for memory (said once, then forgotten).
+        """
+        key = key or "default"
+        with self._lock:
+            session = self._sessions.get(key)
+            if session is not None:
+                session.last_used = time.monotonic()
+            evicted = self._evicted.pop(key, None)
+        if evicted is not None:
+            raise SlamError(EVICTED)
+        return session
+
     def get(self, key: str | None) -> Session:
-        """The session for ``key`` (created on first use); touching it keeps it alive."""
+        """The session for ``key``, created when missing: only a load calls this. Touching it keeps it alive."""
         key = key or "default"
         self.sweep()
         with self._lock:
@@ -113,15 +145,33 @@ class SessionStore:
         for key in stale:
             self.close(key)
 
-    def make_room(self, keep: str) -> None:
-        """Before a load: if ``max_studies`` studies are held, close the least recently used others."""
+    def make_room(self, keep: str, needed: int) -> None:
+        """Fit ``needed`` more bytes for session ``keep`` (whose own study is being replaced): close the
+        least recently used idle sessions' studies until it fits; their users are told on their next action.
+
+        Raises:
+            SlamError: it does not fit even so (nothing is closed then).
+        """
+        now = time.monotonic()
         with self._lock:
-            loaded = sorted(
-                (s for k, s in self._sessions.items() if s.study is not None and k != keep),
-                key=lambda s: s.last_used,
-            )
-            excess = len(loaded) - (self.max_studies - 1)
-        for session in loaded[: max(0, excess)]:
+            others = [s for k, s in self._sessions.items() if k != keep and s.study is not None]
+            idle = sorted((s for s in others if now - s.last_used >= self.min_idle_s), key=lambda s: s.last_used)
+            free = self.budget_bytes - sum(s.pixel_bytes() for s in others)
+            victims = []
+            for session in idle:
+                if free >= needed:
+                    break
+                victims.append(session)
+                free += session.pixel_bytes()
+            if free < needed:
+                raise SlamError(f"the server is full: this study needs {needed / 2**20:.0f} MiB of image memory "
+                                f"and {max(free, 0) / 2**20:.0f} MiB of the {self.budget_bytes / 2**20:.0f} MiB "
+                                "budget are free; try again in a few minutes")
+            for session in victims:
+                self._evicted[session.key] = now
+            while len(self._evicted) > 10_000:  # bounded: the oldest notices go first
+                self._evicted.pop(next(iter(self._evicted)))
+        for session in victims:
             self.close(session.key)
 
     def __len__(self) -> int:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
 import tempfile
+import threading
+import time
 import traceback
 from pathlib import Path
 
@@ -14,6 +17,7 @@ import numpy as np
 
 from slam.errors import SlamError
 from webapp import handlers as h
+from webapp import loading
 from webapp.state import Session, SessionStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,13 +26,18 @@ LOG = logging.getLogger("slam.webapp")
 MAX_UPLOAD = os.environ.get("SLAM_MAX_UPLOAD", "1gb")
 # Slice views skip the queue (a direct request, no queue round trip): they cost milliseconds, and no
 # queued job (detection, preprocessing) can ever hold them up. Repeated triggers collapse to the latest.
-VIEW = dict(queue=False, show_progress="hidden", trigger_mode="always_last")
-SM = dict(concurrency_id="sm", concurrency_limit=2, show_progress="minimal", trigger_mode="always_last")
+VIEW = dict(queue=False, show_progress="hidden", trigger_mode="always_last", preprocess=False)
+SM = dict(concurrency_id="sm", concurrency_limit=2, show_progress="minimal", trigger_mode="always_last",
+          preprocess=False)
 # Heavy work runs one at a time per group, in its own group: a detection never holds up scrolling.
-DETECT = dict(concurrency_id="detect", concurrency_limit=1)
-PREPROCESS = dict(concurrency_id="preprocess", concurrency_limit=1)
-LOAD = dict(concurrency_id="load", concurrency_limit=2)
-EXPORT = dict(concurrency_id="export", concurrency_limit=2, show_progress="minimal")
+# The events of each group run 8 at once, but the work itself one at a time (HEAVY): a session's second
+# request while its first is queued or running is refused at once instead of filling the queue.
+DETECT = dict(concurrency_id="detect", concurrency_limit=8)
+PREPROCESS = dict(concurrency_id="preprocess", concurrency_limit=8)
+HEAVY = {"detect": threading.Semaphore(1), "preprocess": threading.Semaphore(1)}
+LOAD = dict(concurrency_id="load", concurrency_limit=2, preprocess=False)
+EXPORT = dict(concurrency_id="export", concurrency_limit=2, show_progress="minimal", preprocess=False)
+UPLOAD_TTL = float(os.environ.get("SLAM_UPLOAD_TTL", "600"))  # s an upload nobody loads stays on disk
 
 try:  # ZeroGPU Spaces: detection runs on a GPU borrowed per call.
     import spaces
@@ -91,16 +100,22 @@ element.addEventListener('click', (e) => {
 """
 
 
-def _cache_root() -> Path:
-    base = os.environ.get("GRADIO_TEMP_DIR") or str(Path(tempfile.gettempdir()) / "gradio")
-    # Session folders live inside Gradio's cache so exports are served without another copy.
-    return Path(base) / "slam-sessions"
+def upload_root() -> Path:
+    """Gradio's upload cache (where it stores what clients upload)."""
+    return Path(os.environ.get("GRADIO_TEMP_DIR") or str(Path(tempfile.gettempdir()) / "gradio")).resolve()
 
 
+def default_budget() -> str:
+    """Half the machine's memory, for the pixels of all open studies together."""
+    return str(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2)
+
+
+# Session folders live inside Gradio's cache so exports are served without another copy.
 STORE = SessionStore(
-    _cache_root(),
+    upload_root() / "slam-sessions",
     ttl_s=float(os.environ.get("SLAM_SESSION_TTL", "3600")),
-    max_studies=int(os.environ.get("SLAM_MAX_STUDIES", "6")),
+    budget_bytes=loading.parse_size(os.environ.get("SLAM_MEMORY_BUDGET") or default_budget()),
+    min_idle_s=float(os.environ.get("SLAM_EVICT_IDLE", "300")),
 )
 
 
@@ -113,7 +128,35 @@ def weights_path() -> Path | None:
 
 
 def session_of(request: gr.Request | None) -> Session:
-    return STORE.get(getattr(request, "session_hash", None))
+    """The caller's session; one that never loaded a study gets an empty stand-in (nothing is created)."""
+    key = getattr(request, "session_hash", None) or "default"
+    return STORE.find(key) or Session(key=key, workdir=STORE.root / "none")
+
+
+def number(value, name: str, low: float, high: float) -> float:
+    """A control's value as a finite float clamped to [low, high].
+
+    Raises:
+        SlamError: not a finite number.
+    """
+    try:
+        result = float(value)
+    except (TypeError, ValueError):
+        result = math.nan
+    if not math.isfinite(result):
+        raise SlamError(f"{name} must be a finite number; got {str(value)[:20]!r}")
+    return min(max(result, low), high)
+
+
+def heavy(kind: str, session: Session, work):
+    """Run ``work()`` as the session's one heavy job (refused while another is queued or running)."""
+    if not session.heavy.acquire(blocking=False):
+        raise SlamError("refused: this session already has a detection or preprocessing running; wait for it")
+    try:
+        with HEAVY[kind]:
+            return work()
+    finally:
+        session.heavy.release()
 
 
 def friendly(fn):
@@ -136,20 +179,52 @@ def friendly(fn):
 
 
 def params_of(slice_number, source, center, width, invert, zoom, pan_x, pan_y, overlay, threshold, deid) -> h.ViewParams:
-    """UI values -> ViewParams (the slider is 1-based, the index 0-based)."""
+    """UI values (raw: events skip Gradio's checks) -> ViewParams; the slider is 1-based, the index 0-based.
+
+    Raises:
+        SlamError: a value is not a finite number (out-of-range ones are clamped).
+    """
     return h.ViewParams(
-        slice=int(slice_number or 1) - 1, source=source or h.ORIGINAL, center=float(center), width=float(width),
-        invert=bool(invert), zoom=float(zoom or 1), focus=(float(pan_x), float(pan_y)), overlay=bool(overlay),
-        threshold=float(threshold), deidentify=bool(deid),
+        slice=int(number(slice_number or 1, "slice", 1, 1e6)) - 1,
+        source=h.PREPROCESSED if source == h.PREPROCESSED else h.ORIGINAL,
+        center=number(center, "level", -1e9, 1e9), width=number(width, "window", 1e-6, 1e9),
+        invert=bool(invert), zoom=number(zoom or 1, "zoom", 1, 8),
+        focus=(number(pan_x, "pan x", 0, 1), number(pan_y, "pan y", 0, 1)), overlay=bool(overlay),
+        threshold=number(threshold, "score threshold", 0, 1), deidentify=bool(deid),
     )
 
 
 def sm_params_of(center, size, mode, weighting, threshold, window, level, clahe) -> h.SMParams:
-    return h.SMParams(center=float(center) - 1, size=int(size), mode=mode, weighting=weighting,
-                      threshold=float(threshold), window=float(window), level=float(level), clahe=bool(clahe))
+    """Raw SM control values -> SMParams (clamped; modes outside the choices are refused).
+
+    Raises:
+        SlamError: a value is not a finite number, or an unknown mode or weighting.
+    """
+    if mode not in ("max", "min", "mean") or weighting not in ("sigmoid", "log"):
+        raise SlamError("MIP mode must be max, min or mean and weighting sigmoid or log")
+    return h.SMParams(center=number(center, "slab centre", 1, 1e6) - 1, size=int(number(size, "slab size", 1, 1e6)),
+                      mode=mode, weighting=weighting, threshold=number(threshold, "MIP threshold", 0, 1),
+                      window=number(window, "SM window", 0.01, 1), level=number(level, "SM level", 0, 1),
+                      clahe=bool(clahe))
+
+
+def start_sweeper(demo: gr.Blocks, period_s: float = max(0.5, min(60.0, UPLOAD_TTL / 2))) -> None:
+    """Every ``period_s``: delete uploads nobody loaded within UPLOAD_TTL and close idle sessions."""
+
+    def loop():
+        while True:
+            time.sleep(period_s)
+            try:
+                loading.sweep_uploads(upload_root(), STORE.root, UPLOAD_TTL, demo.upload_file_set)
+                STORE.sweep()
+            except OSError as exc:  # a file vanished meanwhile: try again next round
+                LOG.warning("sweep: %s", type(exc).__name__)
+
+    threading.Thread(target=loop, name="slam-sweeper", daemon=True).start()
 
 
 def build_demo() -> gr.Blocks:
+    loading.reset_session_root(STORE.root)
     weights = weights_path()
     unavailable = h.detector_unavailable(weights)
     examples = h.list_examples(examples_dir())
@@ -267,23 +342,27 @@ def build_demo() -> gr.Blocks:
 
         @friendly
         def on_upload(request: gr.Request, paths, hide):
-            session = session_of(request)
-            STORE.make_room(session.key)
+            key = getattr(request, "session_hash", None) or "default"
+            items = [p.get("path") if isinstance(p, dict) else p for p in (paths or [])]
+            if not items:
+                raise SlamError("no file chosen; accepted: a DICOM study, a zip or an npz")
+            accepted = loading.claim_uploads(items, key, upload_root(), demo.upload_file_set, STORE.root)
             try:
-                message = h.open_study(session, list(paths or []), "upload")
-            finally:
-                for path in paths or []:  # the upload is not needed once loaded (nor kept on failure)
-                    Path(path).unlink(missing_ok=True)
-            return loaded_outputs(session, message, hide)
+                source = accepted[0] if len(accepted) == 1 else accepted
+                session, study = loading.open_into(STORE, key, source, "upload", loading.app_limits())
+            finally:  # the upload is not needed once loaded (nor kept on failure)
+                loading.release_uploads(accepted, demo.upload_file_set)
+            return loaded_outputs(session, f"Loaded upload: {study.depth} slices of {study.height} × {study.width}", hide)
 
         @friendly
         def on_example(request: gr.Request, name, hide):
             found = h.list_examples(examples_dir())
             if name not in found:
                 raise SlamError(f"unknown example {name!r}; choose one of: {', '.join(found) or 'none bundled'}")
-            session = session_of(request)
-            STORE.make_room(session.key)
-            return loaded_outputs(session, h.open_study(session, found[name], f"example {name}"), hide)
+            key = getattr(request, "session_hash", None) or "default"
+            session, study = loading.open_into(STORE, key, found[name], f"example {name}", loading.app_limits())
+            return loaded_outputs(session, f"Loaded example {name}: {study.depth} slices of {study.height} × "
+                                           f"{study.width}", hide)
 
         @friendly
         def show(request: gr.Request, *values):
@@ -336,6 +415,8 @@ def build_demo() -> gr.Blocks:
         def on_preset(request: gr.Request, name, *values):
             session = session_of(request)
             params = params_of(*values)
+            if name not in h.PRESETS:
+                raise SlamError(f"unknown preset {str(name)[:20]!r}; choose one of: {', '.join(h.PRESETS)}")
             c, w = h.window_presets(session, params.source)[name]
             return c, w, h.view_html(session, h.ViewParams(**{**params.__dict__, "center": c, "width": w}))
 
@@ -354,8 +435,12 @@ def build_demo() -> gr.Blocks:
         def on_preprocess(request: gr.Request, progress=gr.Progress()):  # noqa: B008 (Gradio injects it)
             session = session_of(request)
             h.require_study(session)
+            if session.preprocessed is None:
+                study = session.study  # the preprocessed copy is one uint8 byte per pixel more
+                STORE.make_room(session.key, session.pixel_bytes() + study.depth * study.height * study.width)
             progress((0, session.study.depth), desc="Preprocessing slices")
-            message = h.run_preprocess(session, lambda done, total: progress((done, total), desc="Preprocessing slices"))
+            message = heavy("preprocess", session, lambda: h.run_preprocess(
+                session, lambda done, total: progress((done, total), desc="Preprocessing slices")))
             return message, h.PREPROCESSED
 
         @friendly
@@ -373,7 +458,7 @@ def build_demo() -> gr.Blocks:
             session = session_of(request)
             h.require_study(session)
             progress(0.1, desc="Running the detector")
-            message = h.run_detection(session, weights, predict)
+            message = heavy("detect", session, lambda: h.run_detection(session, weights, predict))
             progress(1.0, desc="Done")
             return message, session.prediction.representative_slice + 1
 
@@ -466,6 +551,7 @@ def build_demo() -> gr.Blocks:
             button.click(exporter(kind), [with_boxes, *view_inputs], downloads, api_name=f"export_{kind}", **EXPORT)
         demo.unload(on_unload)
     demo.queue(default_concurrency_limit=2, max_size=128)
+    start_sweeper(demo)
     return demo
 
 
@@ -474,5 +560,8 @@ def launch_kwargs() -> dict:
     # Rendered slices are served straight from the session folders (random, per-session names).
     # run_history=False: Gradio would otherwise save every call (patient data included) in the browser,
     # and the page gets slower with each saved slice change.
+    from starlette.middleware import Middleware
+
+    cap = Middleware(loading.UploadCap, max_bytes=loading.parse_size(MAX_UPLOAD))
     return dict(max_file_size=MAX_UPLOAD, css=CSS, show_error=True, allowed_paths=[str(STORE.root)],
-                run_history=False, footer_links=["api", "gradio", "settings"])
+                run_history=False, footer_links=["api", "gradio", "settings"], app_kwargs={"middleware": [cap]})
