@@ -165,7 +165,7 @@ def screenshot(target: Path) -> None:
             page.click("#slam-load-example")
             page.wait_for_selector("#slam-viewer img.slam-img")
             page.wait_for_selector("#slam-sm img")
-            if not h.detector_unavailable(h.find_weights(ROOT)):
+            if not h.detector_unavailable(h.find_weights()):
                 page.click("#slam-detect")
                 page.wait_for_selector("#slam-verdict h3")
             time.sleep(1)

@@ -48,7 +48,7 @@ def app(tmp_path_factory):
         config = ModelConfig(backbone="resnet18", num_slices=8, input_size=(96, 96), fpn_channels=64)
         env["SLAM_WEIGHTS"] = str(save_model(build_model(config), base / "tiny.safetensors"))
     server = AppServer(env)
-    weights = env.get("SLAM_WEIGHTS") or os.environ.get("SLAM_WEIGHTS") or h.find_weights(ROOT)
+    weights = env.get("SLAM_WEIGHTS") or os.environ.get("SLAM_WEIGHTS") or h.find_weights()
     yield server, base, weights
     server.stop()
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from slam.detection.weights import model_card as weights_card
+from slam.detection.weights import resolve_weights
 from slam.errors import SlamError
 from slam.imaging.display import robust_window
 from slam.imaging.orientation import flip_image
@@ -84,15 +86,19 @@ def list_examples(folder: Path) -> dict[str, Path]:
     otherwise every study file (.dcm/.zip/.npz/.npy) or folder of .dcm files under ``folder`` counts,
     labelled by its relative path.
     """
-    from slam.io.csv_formats import read_file_paths_csv
+    from slam.io.csv_formats import read_file_paths_csv, resolve_study_path
 
     if not folder.is_dir():
         return {}
     index = folder / "file-paths.csv"
     if index.is_file():
-        rows = read_file_paths_csv(index)
-        found = {f"{r.patient_id} {r.view}": folder / r.descriptive_path for r in rows}
-        return {label: path for label, path in found.items() if path.exists()}
+        found = {}
+        for row in read_file_paths_csv(index):
+            try:
+                found[f"{row.patient_id} {row.view}"] = resolve_study_path(row, folder)
+            except SlamError:  # a listed study that is not on disk is simply not offered
+                continue
+        return found
     visible = [p for p in sorted(folder.rglob("*")) if not any(x.startswith(".") for x in p.relative_to(folder).parts)]
     series = [p for p in visible if p.is_dir() and any(f.suffix.lower() in (".dcm", ".dicom") for f in p.iterdir())]
     files = [p for p in visible if p.is_file() and p.suffix.lower() in EXTENSIONS and p.parent not in series]
@@ -350,12 +356,12 @@ _MODELS: dict[str, object] = {}
 _MODELS_LOCK = threading.Lock()
 
 
-def find_weights(repo_root: Path) -> Path | None:
-    """The detector weights: $SLAM_WEIGHTS, else the first ``slam/weights/*.safetensors`` ('demo' first)."""
-    if os.environ.get("SLAM_WEIGHTS"):
-        return Path(os.environ["SLAM_WEIGHTS"])
-    candidates = sorted((repo_root / "slam" / "weights").glob("*.safetensors"), key=lambda p: ("demo" not in p.name, p.name))
-    return candidates[0] if candidates else None
+def find_weights() -> Path | None:
+    """The detector weights (``$SLAM_WEIGHTS``, else the shipped default), or None when there are none."""
+    try:
+        return resolve_weights()
+    except SlamError:
+        return None
 
 
 def detector_unavailable(weights: Path | None) -> str | None:
@@ -367,10 +373,7 @@ def detector_unavailable(weights: Path | None) -> str | None:
 
 def model_card(weights: Path | None) -> str:
     """The model card (Markdown beside the weights), or ''."""
-    if weights is None:
-        return ""
-    card = weights.with_suffix(".md")
-    return card.read_text(encoding="utf-8") if card.is_file() else ""
+    return weights_card(weights) if weights is not None else ""
 
 
 def card_disclaimer(card: str) -> str:
@@ -527,17 +530,21 @@ def _identity(session: Session, deidentify: bool) -> tuple[str, str]:
 
 def export_findings_csv(session: Session, deidentify: bool) -> Path:
     """Every detection (all scores, for FROC) in the DBTex format: stored pixels, 0-based slices."""
-    from slam.io.csv_formats import Prediction, write_predictions_csv
+    import dataclasses
+
+    from slam.detection.predictor import dbtex_rows
+    from slam.io.csv_formats import write_predictions_csv
 
     require_study(session)
     if session.prediction is None:
         raise SlamError("no findings yet; press Detect first")
     study = session.study
     patient_id, study_uid = _identity(session, deidentify)
-    rows = []
+    stored = []
     for d in session.prediction.detections:
         x, y, w, h = study.box_to_stored(d.x, d.y, d.width, d.height)
-        rows.append(Prediction(patient_id, study_uid, study.dbtex_view, x, w, y, h, d.z, d.depth, d.score))
+        stored.append(dataclasses.replace(d, x=x, y=y, width=w, height=h))
+    rows = dbtex_rows(patient_id, study_uid, study.dbtex_view, stored)
     return write_predictions_csv(session.new_file("slam_findings.csv"), rows)
 
 

@@ -124,7 +124,7 @@ def examples_dir() -> Path:
 
 
 def weights_path() -> Path | None:
-    return h.find_weights(ROOT)
+    return h.find_weights()
 
 
 def session_of(request: gr.Request | None) -> Session:
