@@ -25,7 +25,9 @@ BACKBONES: dict[str, tuple[str, tuple[str, str, str], tuple[int, int, int]]] = {
 KINDS = ("slam", "baseline")
 # How stored values become the model's [0, 1] input. "uint8": 8-bit display levels (the study's
 # VOI window, or the preprocessing's output; MONOCHROME1 inverted) divided by 255 (slam.detection.inputs).
-GREY_LEVELS = ("uint8",)
+# "tissue": the breast's own robust percentiles (slam.detection.inputs), so two writers' windows of the same
+# anatomy give the same input.
+GREY_LEVELS = ("uint8", "tissue")
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ class ModelConfig:
     levels made as ``grey_levels`` says (see ``GREY_LEVELS``). ``rpn_batch_per_image`` /
     ``box_batch_per_image``: anchors / RoIs sampled per image for the training losses
     (torchvision's ``rpn_batch_size_per_image`` / ``box_batch_size_per_image``; unused at inference).
+    ``score_threshold``: the default operating point (a finding is shown at or above it), chosen
+    on validation as ``operating_point`` says (e.g. "1 FP/volume on phantom-val"). ``max_findings``:
+    at most this many findings per volume survive, after NMS across overlapping boxes.
     A JSON written before a key existed loads with that key's default.
     """
 
@@ -64,6 +69,9 @@ class ModelConfig:
     grey_levels: str = "uint8"
     rpn_batch_per_image: int = 256
     box_batch_per_image: int = 512
+    score_threshold: float = 0.5
+    operating_point: str = "not chosen on validation"
+    max_findings: int = 4
     extra: dict = field(default_factory=dict)  # free-form notes (training run, data), kept in the JSON
 
     def __post_init__(self) -> None:
@@ -77,6 +85,8 @@ class ModelConfig:
             raise SlamError("num_slices must be >= 1 and input_size at least 32 x 32 pixels")
         if self.grey_levels not in GREY_LEVELS:
             raise SlamError(f"grey_levels {self.grey_levels!r} is unknown; accepted: {', '.join(GREY_LEVELS)}")
+        if not 0.0 <= self.score_threshold <= 1.0 or self.max_findings < 1:
+            raise SlamError("score_threshold must be in [0, 1] and max_findings >= 1")
         if min(self.rpn_batch_per_image, self.box_batch_per_image) < 1:
             raise SlamError("rpn_batch_per_image and box_batch_per_image must be >= 1")
 
