@@ -6,6 +6,7 @@ Each test failed on the code before issue 9 (the report of that change says how 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +20,18 @@ from tests.webapp_support import AppServer, write_study
 VIEW = [3, "Original", 1600, 2400, False, 1, 0.5, 0.5, True, 0.5, False]
 
 
-def call(url: str, api: str, data: list, session: str | None = None, within: float = 60.0) -> tuple[str, object]:
+def tab(url: str) -> httpx.Client:
+    """One browser tab's HTTP client: it keeps the app's cookies (the uploader cookie among them)."""
+    return httpx.Client(base_url=url, timeout=60)
+
+
+def client_of(target: str | httpx.Client):
+    """``target`` itself when it is a client, else a fresh one (a client that shares no cookies)."""
+    return contextlib.nullcontext(target) if isinstance(target, httpx.Client) else tab(target)
+
+
+def call(target: str | httpx.Client, api: str, data: list, session: str | None = None,
+         within: float = 60.0) -> tuple[str, object]:
     """One event through ``/gradio_api/call/<api>``: ('complete', outputs) or ('error', message).
 
     That route streams the messages of the caller's whole session, so a session may have only one such
@@ -28,7 +40,7 @@ def call(url: str, api: str, data: list, session: str | None = None, within: flo
     body = json.dumps({"data": data, **({"session_hash": session} if session else {})})
     deadline = time.monotonic() + within
     kind = payload = None
-    with httpx.Client(base_url=url, timeout=within) as client:
+    with client_of(target) as client:
         event_id = client.post(f"gradio_api/call/{api}", content=body,
                                headers={"content-type": "application/json"}).json()["event_id"]
         with client.stream("GET", f"gradio_api/call/{api}/{event_id}") as response:
@@ -78,9 +90,9 @@ def session_events(url: str, api: str, count: int, session: str, within: float =
     return [done[i] for i in ids]
 
 
-def upload(url: str, *files: Path) -> list[str]:
+def upload(target: str | httpx.Client, *files: Path) -> list[str]:
     """Gradio's own upload route: the server paths of the stored files."""
-    with httpx.Client(base_url=url, timeout=60) as client:
+    with client_of(target) as client:
         handles = [("files", (f.name, f.read_bytes())) for f in files]
         response = client.post("gradio_api/upload", files=handles)
     response.raise_for_status()
@@ -119,7 +131,8 @@ def test_temp_folder_and_other_sessions_files_are_refused(app):
     server, base = app
     victim = write_study(base / "victim.dcm", depth=12, height=64, width=48, patient="VICTIM^ONE", patient_id="V0001")
     (victim_path,) = upload(server.url, victim)  # uploaded by another user, not loaded yet
-    kind, loaded = call(server.url, "open_files", [[file_data(upload(server.url, write_study(
+    owner = tab(server.url)
+    kind, loaded = call(owner, "open_files", [[file_data(upload(owner, write_study(
         base / "own.dcm", depth=12, height=64, width=48, patient_id="V0002"))[0])], False], session="owner")
     assert kind == "complete"
     own_view = next(iter((base / "gradio" / "slam-sessions").rglob("*.jpg")))
@@ -132,6 +145,21 @@ def test_temp_folder_and_other_sessions_files_are_refused(app):
         assert message.startswith("refused: only files uploaded") or path == str(victim)
         assert "V0001" not in json.dumps(message) and "VICTIM" not in json.dumps(message)
     assert Path(victim_path).is_file() and own_view.is_file()  # nothing of theirs was deleted
+
+
+@pytest.mark.timeout(120)
+def test_a_session_cannot_load_another_sessions_upload(app):
+    server, base = app
+    study = write_study(base / "alice.dcm", depth=12, height=64, width=48, patient="ALICE^A", patient_id="A0001")
+    alice, bob = tab(server.url), tab(server.url)
+    (path,) = upload(alice, study)  # Alice uploaded; her load has not come yet
+    for who in (bob, server.url):  # Bob's tab (its own uploader cookie), and a client with none
+        kind, message = call(who, "open_files", [[file_data(path)], False], session="bob")
+        assert kind == "error" and message.startswith("refused: only files uploaded") and "\n" not in message
+        assert "ALICE" not in json.dumps(message) and "A0001" not in json.dumps(message)
+    assert Path(path).is_file()  # untouched: Alice can still load it
+    kind, out = call(alice, "open_files", [[file_data(path)], False], session="alice")
+    assert kind == "complete" and "ALICE A" in out[11] and not Path(path).exists()
 
 
 @pytest.mark.timeout(120)
@@ -171,7 +199,8 @@ def test_upload_cap_is_per_request_and_uploads_nobody_loads_are_swept(sweeping_a
 def test_raw_values_are_checked_and_clamped(app):
     server, base = app
     study = write_study(base / "c.dcm", depth=12, height=64, width=48)
-    kind, _ = call(server.url, "open_files", [[file_data(upload(server.url, study)[0])], False], session="values")
+    values = tab(server.url)
+    kind, _ = call(values, "open_files", [[file_data(upload(values, study)[0])], False], session="values")
     assert kind == "complete"
     kind, out = call(server.url, "show_slice", [0, "Original", 1600, 2400, False, 100, 0.5, 0.5, True, 0.5, False],
                      session="values")
@@ -220,12 +249,13 @@ def test_memory_budget_refuses_then_evicts_idle_and_tells_the_user(tmp_path):
                         "SLAM_MEMORY_BUDGET": str(int(1.5 * study_bytes)), "SLAM_EVICT_IDLE": "3"})
     try:
         paths = [write_study(tmp_path / f"{k}.dcm", depth=20, height=128, width=100, patient_id=k) for k in "AB"]
-        first = call(server.url, "open_files", [[file_data(upload(server.url, paths[0])[0])], False], session="a")
+        a, b = tab(server.url), tab(server.url)
+        first = call(a, "open_files", [[file_data(upload(a, paths[0])[0])], False], session="a")
         assert first[0] == "complete"
-        kind, message = call(server.url, "open_files", [[file_data(upload(server.url, paths[1])[0])], False], session="b")
+        kind, message = call(b, "open_files", [[file_data(upload(b, paths[1])[0])], False], session="b")
         assert kind == "error" and message.startswith("the server is full") and "\n" not in message
         time.sleep(3.5)  # session a is now idle: its study may go
-        kind, _ = call(server.url, "open_files", [[file_data(upload(server.url, paths[1])[0])], False], session="b")
+        kind, _ = call(b, "open_files", [[file_data(upload(b, paths[1])[0])], False], session="b")
         assert kind == "complete"
         kind, message = call(server.url, "show_slice", VIEW, session="a")
         assert kind == "error" and "your study was closed to free memory" in message

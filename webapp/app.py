@@ -21,7 +21,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from webapp import detection, layout, loading, settings, wiring  # noqa: E402
+from webapp import detection, layout, loading, settings, uploads, wiring  # noqa: E402
 
 LOG = logging.getLogger("slam.webapp")
 
@@ -43,7 +43,7 @@ def start_sweeper(demo: gr.Blocks, period_s: float = max(0.5, min(60.0, settings
         while True:
             time.sleep(period_s)
             try:
-                loading.sweep_uploads(settings.upload_root(), store.root, settings.UPLOAD_TTL, demo.upload_file_set)
+                uploads.sweep_uploads(settings.upload_root(), store.root, settings.UPLOAD_TTL, demo.upload_file_set)
                 store.sweep()
             except OSError as exc:  # a file vanished meanwhile: try again next round
                 LOG.warning("sweep: %s", type(exc).__name__)
@@ -75,10 +75,11 @@ def launch_kwargs() -> dict:
     # and the page gets slower with each saved slice change.
     from starlette.middleware import Middleware
 
-    cap = Middleware(loading.UploadCap, max_bytes=loading.parse_size(settings.MAX_UPLOAD))
+    owners = Middleware(uploads.UploadOwners)
+    cap = Middleware(uploads.UploadCap, max_bytes=loading.parse_size(settings.MAX_UPLOAD))
     return dict(max_file_size=settings.MAX_UPLOAD, css=layout.CSS, show_error=True,
                 allowed_paths=[str(settings.STORE.root)], run_history=False,
-                footer_links=["api", "gradio", "settings"], app_kwargs={"middleware": [cap]})
+                footer_links=["api", "gradio", "settings"], app_kwargs={"middleware": [owners, cap]})
 
 
 demo = build_demo()

@@ -18,7 +18,7 @@ import gradio as gr
 import numpy as np
 
 from slam.errors import SlamError
-from webapp import detection, exports, loading, preprocessing, sm, viewing
+from webapp import detection, exports, loading, preprocessing, sm, uploads, viewing
 from webapp.layout import Layout
 from webapp.state import Session, SessionStore
 from webapp.viewing import ORIGINAL, PREPROCESSED, ViewParams, params_of, view_html
@@ -142,12 +142,12 @@ def on_upload(request: gr.Request, paths, hide, *, store: SessionStore, received
     if not items:
         raise SlamError("no file chosen; accepted: a DICOM study, a zip or an npz")
     key = key_of(request)
-    accepted = loading.claim_uploads(items, key, upload_root, received, store.root)
+    accepted = uploads.claim_uploads(items, key, uploads.uploader_of(request), upload_root, store.root)
     try:
         source = accepted[0] if len(accepted) == 1 else accepted
         session, _ = loading.open_into(store, key, source, "upload", loading.app_limits(load_seconds))
     finally:  # the upload is not needed once loaded (nor kept on failure)
-        loading.release_uploads(accepted, received)
+        uploads.release_uploads(accepted, received)
     return loaded_outputs(session, loaded_message("upload", session), hide)
 
 
