@@ -12,6 +12,8 @@ from slam.io import LoadLimits, Study, load_study
 from webapp.state import Session, SessionStore
 
 EXTENSIONS = (".dcm", ".dicom", ".zip", ".npz", ".npy")
+# How slam.io words a refusal over LoadLimits.max_pixel_bytes (DICOM, numpy).
+OVER_PIXEL_LIMIT = ("declared pixel data of", "declared arrays of")
 
 
 def list_examples(folder: Path) -> dict[str, Path]:
@@ -61,13 +63,21 @@ def open_into(store: SessionStore, key: str, source, label: str, limits: LoadLim
     """Load ``source`` for session ``key`` within the memory budget and ``limits``; the session (created
     here, the only place sessions are created) gets the study only if it fits.
 
+    The loader gets the room left in the budget as its pixel limit, so a study declaring more is
+    refused from its header, before its pixels are decoded.
+
     Raises:
         SlamError: bad input, over the limits or time budget, or no memory left (the session keeps its study).
     """
     session = store.get(key)
-    # The whole budget bounds one load; whether the study fits beside the others is decided after it.
-    budget = dataclasses.replace(limits, max_pixel_bytes=min(limits.max_pixel_bytes, store.budget_bytes))
-    study = load_study(source, limits=budget, scratch_dir=session.workdir)
+    room = store.room_for(key)
+    budget = dataclasses.replace(limits, max_pixel_bytes=min(limits.max_pixel_bytes, room))
+    try:
+        study = load_study(source, limits=budget, scratch_dir=session.workdir)
+    except SlamError as exc:
+        if room < limits.max_pixel_bytes and any(m in str(exc) for m in OVER_PIXEL_LIMIT):
+            raise SlamError(store.full_message(None, room)) from None  # over the room left, not the loader's cap
+        raise
     store.make_room(key, int(study.pixels.nbytes))
     with session.lock:
         session.reset()
