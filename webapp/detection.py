@@ -7,6 +7,7 @@ A detector's output is not a reading: the summary never says "Normal".
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -84,19 +85,33 @@ def predict_study(study, weights: Path, device: str | None = None):
     return predictor.predict(study)
 
 
-def run_detection(session: Session, weights: Path | None, predict: Callable = predict_study) -> str:
-    """Run ``predict(study, weights)`` on the session's study and keep the result. Returns a status line."""
+def model_loaded(weights: Path | None) -> bool:
+    """Whether this process already holds the model for ``weights``."""
+    return weights is not None and str(weights.resolve()) in _MODELS
+
+
+def run_detection(session: Session, weights: Path | None, predict: Callable = predict_study,
+                  stage: Callable[[str], None] = lambda text: None) -> str:
+    """Run ``predict(study, weights)`` on the session's study and keep the result; ``stage`` hears
+    "Loading the model…" (first run in this process) and "Running the detector". Returns a status line
+    whose time is the user's wait: model loading included."""
     require_study(session)
     reason = detector_unavailable(weights)
     if reason:
         raise SlamError(reason)
-    study = session.study
+    study, start, first = session.study, time.perf_counter(), not model_loaded(weights)
+    if first:
+        stage("Loading the model…")
+        load_detector(weights)
+    stage("Running the detector")
     prediction = predict(study, weights)
+    seconds = time.perf_counter() - start
     with session.lock:
         if session.study is not study:
             raise SlamError("a new study was opened while the detector ran; run it again")
         session.prediction = prediction
-    return f"Detection done in {prediction.timings.get('total', 0):.1f} s: {len(prediction.detections)} candidate boxes"
+    loading = " (including loading the model)" if first else ""
+    return f"Detection done in {seconds:.1f} s{loading}: {len(prediction.detections)} candidate boxes"
 
 
 def summary(session: Session, threshold: float) -> str:
@@ -117,7 +132,8 @@ def summary(session: Session, threshold: float) -> str:
             f"Representative slice: {rep}.")
 
 
-FINDINGS_HEADERS = ["#", "Score", "Slices", "Jump to", "X", "Y", "Width", "Height"]
+# One short word each: the table shares its row with the chart, and long headers wrap ("Widt h").
+FINDINGS_HEADERS = ["#", "Score", "Slices", "Jump", "X", "Y", "W", "H"]
 
 
 def findings_rows(session: Session, threshold: float) -> list[list]:

@@ -255,8 +255,8 @@ def on_detect(request: gr.Request, progress=gr.Progress(), *, store: SessionStor
               predict: Callable):
     session = session_of(store, request)
     viewing.require_study(session)
-    progress(0.1, desc="Running the detector")
-    message = heavy("detect", session, lambda: detection.run_detection(session, weights, predict))
+    message = heavy("detect", session, lambda: detection.run_detection(
+        session, weights, predict, lambda text: progress(0.1, desc=text)))
     progress(1.0, desc="Done")
     return message, session.prediction.representative_slice + 1
 
@@ -299,16 +299,28 @@ def on_unload(request: gr.Request, *, store: SessionStore):
     store.close(getattr(request, "session_hash", None))
 
 
+def clear_errors(event, outputs: list) -> None:
+    """After ``event`` fails, take the "Error" badge Gradio leaves on each of its outputs until their next
+    update (the toast carries the one-line message); the values stay as they were."""
+    event.failure(lambda: [gr.skip()] * len(outputs), None, outputs, api_name=False, queue=False)
+
+
 def wire_loading(ui: Layout, demo: gr.Blocks, store: SessionStore, examples: Path, load_seconds: float,
                  upload_root: Path, sm_event: dict) -> None:
     """Upload and example loads; each refreshes the SM when it succeeds."""
     upload = bind(on_upload, store=store, received=demo.upload_file_set, upload_root=upload_root,
                   load_seconds=load_seconds)
-    ui.files.upload(upload, [ui.files, ui.deid], ui.load_outputs, api_name="open_files", **LOAD).success(
-        api_name=False, **sm_event)
+    loaded = ui.files.upload(upload, [ui.files, ui.deid], ui.load_outputs, api_name="open_files", **LOAD)
+    loaded.success(api_name=False, **sm_event)
+    # Loaded or refused, the upload is gone from the server: a File still listing it would send its
+    # stale path with the next upload. (Gradio runs no .then() after a failed event, hence both.)
+    for after in (loaded.success, loaded.failure):
+        after(lambda: None, None, ui.files, api_name=False, queue=False)
+    clear_errors(loaded, ui.load_outputs)
     example = bind(on_example, store=store, folder=examples, load_seconds=load_seconds)
-    ui.load_example.click(example, [ui.example, ui.deid], ui.load_outputs, api_name="load_example", **LOAD).success(
-        api_name=False, **sm_event)
+    picked = ui.load_example.click(example, [ui.example, ui.deid], ui.load_outputs, api_name="load_example", **LOAD)
+    picked.success(api_name=False, **sm_event)
+    clear_errors(picked, ui.load_outputs)
 
 
 def wire_view(ui: Layout, store: SessionStore, sm_event: dict) -> None:
@@ -341,18 +353,21 @@ def source_outputs(ui: Layout) -> list:
 def wire_heavy(ui: Layout, store: SessionStore, weights: Path | None, predict: Callable, sm_event: dict) -> None:
     """Preprocessing (then the view and SM switch to it), the SM controls and detection."""
     inputs = ui.view_inputs
-    ui.preprocess.click(bind(on_preprocess, store=store), None, [ui.status, ui.source], api_name="preprocess",
-                        **PREPROCESS).success(
-        bind(on_source, store=store), inputs, source_outputs(ui), api_name=False, **VIEW).success(
+    preprocessed = ui.preprocess.click(bind(on_preprocess, store=store), None, [ui.status, ui.source],
+                                       api_name="preprocess", **PREPROCESS)
+    preprocessed.success(bind(on_source, store=store), inputs, source_outputs(ui), api_name=False, **VIEW).success(
         api_name=False, **sm_event)
+    clear_errors(preprocessed, [ui.status, ui.source])
     # The SM follows its controls while they move (a full-size SM takes about 0.1-0.5 s; pending
     # updates collapse to the latest).
     for control in ui.sm_inputs:
         control.input(api_name=False, **sm_event)
     shown = [ui.viewer, ui.verdict, ui.findings, ui.chart, ui.sm_image]
     findings = bind(on_findings, store=store)
-    ui.detect.click(bind(on_detect, store=store, weights=weights, predict=predict), None, [ui.status, ui.slider],
-                    api_name="detect", **DETECT).success(findings, inputs, shown, api_name=False, **VIEW)
+    detected = ui.detect.click(bind(on_detect, store=store, weights=weights, predict=predict), None,
+                               [ui.status, ui.slider], api_name="detect", **DETECT)
+    detected.success(findings, inputs, shown, api_name=False, **VIEW)
+    clear_errors(detected, [ui.status, ui.slider])
     for control in (ui.threshold, ui.overlay):
         control.input(findings, inputs, shown, api_name=False, **VIEW)
     ui.findings.select(bind(on_finding, store=store), inputs, [ui.slider, ui.viewer], api_name=False, **VIEW)
@@ -362,8 +377,9 @@ def wire_exports(ui: Layout, store: SessionStore) -> None:
     buttons = {"sm_png": ui.export_sm_png, "sm_dcm": ui.export_sm_dcm, "csv": ui.export_csv,
                "json": ui.export_json, "view": ui.export_view}
     for kind, button in buttons.items():
-        button.click(bind(on_export, store=store, kind=kind), [ui.with_boxes, *ui.view_inputs], ui.downloads,
-                     api_name=f"export_{kind}", **EXPORT)
+        exported = button.click(bind(on_export, store=store, kind=kind), [ui.with_boxes, *ui.view_inputs],
+                                ui.downloads, api_name=f"export_{kind}", **EXPORT)
+        clear_errors(exported, [ui.downloads])
 
 
 def wire(ui: Layout, demo: gr.Blocks, store: SessionStore, *, examples: Path, weights: Path | None,
