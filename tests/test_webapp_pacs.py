@@ -19,6 +19,7 @@ from slam.errors import SlamError
 from slam.io import LoadLimits, load_study, write_derived_dicom, write_volume_dicom
 from slam.io.dicomweb import connect, list_instances, retrieve_instance
 from slam.io.sr import detections_for, read_sr
+from tests.hostile_inputs import element_flood
 from tests.orthanc_support import PASSWORD, USER, free_port, start_or_skip
 from tests.test_sr import dciodvfy
 from tests.webapp_support import breast_volume
@@ -231,6 +232,8 @@ def test_sr_refusals(env, weights, tmp_path):
         sr_io.export_sr(uploaded, 1.01, False, weights)
     sr_path = sr_io.export_sr(uploaded, 0.0, False, weights)
     assert sr_io.split_sr([right_file, sr_path, left_file]) == ([right_file, left_file], [sr_path])
+    flood = element_flood(tmp_path)  # a hostile upload: only its head is parsed, the loader refuses it later
+    assert sr_io.split_sr([flood]) == ([flood], [])
 
     left = place(store, "b", load_study(left_file))
     with pytest.raises(SlamError, match="another view"):

@@ -9,6 +9,7 @@ observer is the algorithm as a device (name, version, weights SHA-256).
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ _FINDING = codes.DCM.Finding
 _PROCEDURE = codes.DCM.MammographyCAD
 SERIES_NUMBER = 901
 SR_CLASS_PREFIX = "1.2.840.10008.5.1.4.1.1.88."  # every SR storage SOP class (PS3.4 B.5)
+_HEAD_BYTES = 64 * 1024
 
 
 class FindingLike(Protocol):
@@ -237,12 +239,18 @@ def detections_for(sr: str | os.PathLike | Dataset, study: Study, coords: str = 
 
 
 def is_sr(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is a DICOM file of an SR storage class (read up to its SOP Class UID only)."""
+    """Whether ``path`` is a DICOM file (with its file meta) of an SR storage class.
+
+    Only the first 64 KiB are parsed, so a hostile upload (a header flood, a bomb) costs nothing here;
+    the loader's own limits deal with it afterwards.
+    """
     try:
-        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SOPClassUID"])
-    except (pydicom.errors.InvalidDicomError, OSError, ValueError, TypeError, AttributeError, EOFError):
+        with open(path, "rb") as file:
+            head = io.BytesIO(file.read(_HEAD_BYTES))
+        meta = pydicom.dcmread(head, stop_before_pixels=True, specific_tags=["SOPClassUID"]).file_meta
+    except Exception:  # anything unreadable in the head is simply not an SR: the loader reports on it
         return False
-    return str(ds.get("SOPClassUID", "")).startswith(SR_CLASS_PREFIX)
+    return str(meta.get("MediaStorageSOPClassUID", "")).startswith(SR_CLASS_PREFIX)
 
 
 def _read_dataset(path: str | os.PathLike) -> Dataset:
