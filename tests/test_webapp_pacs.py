@@ -4,10 +4,13 @@ with a real (tiny, untrained) detector's forward pass. The browser checks are at
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import socket
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +28,7 @@ from tests.test_sr import dciodvfy
 from tests.webapp_support import breast_volume
 from webapp import pacs_panel as panel
 from webapp import sr_io
+from webapp.loading import place as place_study
 from webapp.state import SessionStore
 
 EXAM_PATIENT, EXAM_ACCESSION, EXAM_DATE = "PACS-EXAM-1", "ACC-EX-1", "20240105"
@@ -70,7 +74,6 @@ def env(exam, monkeypatch):
     """Credentials as an operator sets them: in the environment only."""
     monkeypatch.setenv("SLAM_DICOMWEB_USER", USER)
     monkeypatch.setenv("SLAM_DICOMWEB_PASSWORD", PASSWORD)
-    monkeypatch.setenv("SLAM_DICOMWEB_TIMEOUT", "10")
     return exam
 
 
@@ -81,17 +84,6 @@ def weights(tmp_path_factory):
     path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
     assert main(["init-weights", str(path), "--kind", "slam", *TINY]) == 0
     return path
-
-
-def place(store: SessionStore, key: str, study):
-    """Put a fetched study into session ``key`` as the app does (within the pixel budget)."""
-    session = store.get(key)
-    store.make_room(key, int(study.pixels.nbytes))
-    with session.lock:
-        session.reset()
-        session.study = study
-        session.label = panel.LABEL
-    return session
 
 
 def detect(session, weights) -> None:
@@ -173,16 +165,15 @@ def test_server_failures_are_one_line(env, monkeypatch):
     with socket.socket() as silent:  # accepts connections, never answers
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
-        monkeypatch.setenv("SLAM_DICOMWEB_TIMEOUT", "0.5")
         with pytest.raises(SlamError, match=r"did not answer the study search within 0.5 s \(timeout\)"):
-            panel.search(f"http://127.0.0.1:{silent.getsockname()[1]}/dicom-web", "X", "", "", "", False)
+            panel.search(f"http://127.0.0.1:{silent.getsockname()[1]}/dicom-web", "X", "", "", "", False, timeout=0.5)
 
 
 def test_sr_export_read_back_and_store(env, weights, tmp_path):
     views = views_of(env)
     right = next(s for s in panel.fetch(env.url, views, LoadLimits(), 2**30) if s.laterality == "R")
     store = SessionStore(tmp_path / "sessions")
-    session = place(store, "a", right)
+    session = place_study(store, "a", right, panel.LABEL)
     detect(session, weights)
     threshold = sorted(d.score for d in session.prediction.detections)[len(session.prediction.detections) // 2]
     shown = [d for d in session.prediction.detections if d.score >= threshold]
@@ -213,7 +204,7 @@ def test_sr_export_read_back_and_store(env, weights, tmp_path):
     assert [d.score for d in detections_for(stored_sr, right)] == [d.score for d in back]
 
     # The stored SR, read back into a fresh session holding the same view, shows the same boxes.
-    other = place(store, "b", right)
+    other = place_study(store, "b", right, panel.LABEL)
     stored_path = tmp_path / "stored_sr.dcm"
     stored_sr.save_as(stored_path)
     assert sr_io.apply_sr(other, stored_path) == f"Findings from the SR: {len(shown)} findings shown over the study"
@@ -224,7 +215,7 @@ def test_sr_export_read_back_and_store(env, weights, tmp_path):
 def test_sr_refusals(env, weights, tmp_path):
     left_file, right_file = env.files
     store = SessionStore(tmp_path / "sessions")
-    uploaded = place(store, "a", load_study(right_file))  # the same view, but uploaded: not from the PACS
+    uploaded = place_study(store, "a", load_study(right_file), "upload")  # the same view, but uploaded: not from the PACS
     detect(uploaded, weights)
     with pytest.raises(SlamError, match="needs a study opened from the PACS"):
         sr_io.store_to_pacs(uploaded, 0.0, weights, connect(env.url))
@@ -235,13 +226,13 @@ def test_sr_refusals(env, weights, tmp_path):
     flood = element_flood(tmp_path)  # a hostile upload: only its head is parsed, the loader refuses it later
     assert sr_io.split_sr([flood]) == ([flood], [])
 
-    left = place(store, "b", load_study(left_file))
+    left = place_study(store, "b", load_study(left_file), "upload")
     with pytest.raises(SlamError, match="another view"):
         sr_io.apply_sr(left, sr_path)
     elsewhere = tmp_path / "elsewhere.dcm"
     write_volume_dicom(elsewhere, breast_volume(12, 96, 80, 3, "L"), laterality="L", view="CC")
     with pytest.raises(SlamError, match="another study"):
-        sr_io.apply_sr(place(store, "c", load_study(elsewhere)), sr_path)
+        sr_io.apply_sr(place_study(store, "c", load_study(elsewhere), "upload"), sr_path)
     with pytest.raises(SlamError, match="not a readable DICOM SR"):
         sr_io.apply_sr(left, left_file)
     with pytest.raises(SlamError, match="open the study first"):
@@ -264,3 +255,112 @@ def test_concurrent_fetches_keep_their_own_frames(env):
         thread.join(60)
     local = {str(s.header.SOPInstanceUID): s.pixels for s in map(load_study, env.files)}
     assert all(np.array_equal(got[i], local[views[i].sop_uid]) for i in (0, 1))
+
+
+# ---- the real app in a real browser (Playwright + Debian's Chromium)
+
+
+def app_server(tmp_path: Path, url: str, weights: Path | None = None):
+    from tests.webapp_support import AppServer
+
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    env = {"SLAM_DICOMWEB_URL": url, "SLAM_DICOMWEB_USER": USER, "SLAM_DICOMWEB_PASSWORD": PASSWORD,
+           "GRADIO_TEMP_DIR": str(tmp_path / "gradio"), "SLAM_EXAMPLES_DIR": str(tmp_path / "no-examples"),
+           "SLAM_APP_LOG": str(tmp_path / "app.log")}
+    if weights is not None:
+        env["SLAM_WEIGHTS"] = str(weights)
+    return AppServer(env)
+
+
+def browser_page(playwright, server):
+    from tests.webapp_support import CHROMIUM, CHROMIUM_ARGS
+
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    page = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True).new_page()
+    page.set_default_timeout(60_000)
+    page.goto(server.url)
+    page.wait_for_selector("#slam-viewer")
+    return browser, page
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_panel_in_the_browser(env, tmp_path):
+    """Hidden without a server; with one: search, pick, open (first slice timed), detect, SR out and back in."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_webapp_browser import _require_chromium
+
+    _require_chromium()
+    from slam.detection.config import ModelConfig
+    from slam.detection.model import build_model, save_model
+
+    # As in test_webapp_browser: a small untrained model whose boxes clear the app's 0.05 floor.
+    config = ModelConfig(backbone="resnet18", num_slices=8, input_size=(96, 96), fpn_channels=64)
+    weights = save_model(build_model(config), tmp_path / "tiny.safetensors")
+    server = app_server(tmp_path / "pacs", env.url, weights)
+    try:
+        with sync_playwright() as playwright:
+            browser, page = browser_page(playwright, server)
+            assert "open" not in page.get_attribute("#slam-pacs", "class").split()  # the sidebar starts closed
+            page.click("#slam-pacs > button.toggle-button")
+            page.wait_for_selector("#slam-pacs.open")
+            page.fill("#slam-pacs-patient input, #slam-pacs-patient textarea", EXAM_PATIENT)
+            page.click("#slam-pacs-search")
+            page.wait_for_function("t => document.querySelector('#slam-pacs-results')?.innerText.includes(t)",
+                                   arg=EXAM_ACCESSION)
+            page.locator("#slam-pacs-results [data-testid='cell-0-3']").click()
+            page.wait_for_function("() => document.querySelector('#slam-pacs-status')?.innerText.includes('2 DBT views')")
+            started = time.perf_counter()
+            page.click("#slam-pacs-open")
+            page.wait_for_function("() => document.querySelector('#slam-viewer .slam-cap')?.innerText"
+                                   ".includes('Slice 7 / 12')")
+            first_slice = time.perf_counter() - started
+            print(f"first slice on screen {first_slice:.2f} s after Open view (load {os.getloadavg()[0]:.1f})")
+            page.screenshot(path=str(tmp_path / "pacs_opened.png"))
+            page.click("#slam-pacs > button.toggle-button")  # closed again: it covers the page's right side
+            page.wait_for_selector("#slam-pacs:not(.open)")
+
+            page.click("#slam-detect")
+            page.wait_for_selector("#slam-verdict h3")
+            page.fill("#slam-threshold input[type=number]", "0")
+            page.keyboard.press("Enter")
+            page.wait_for_function("() => document.querySelector('#slam-verdict')?.innerText.includes('≥ 0.00')")
+            rows = int(re.search(r"(\d+) findings? ≥ 0.00", page.inner_text("#slam-verdict")).group(1))
+            page.click("#slam-export-sr")
+            page.wait_for_function("() => (document.querySelector('#slam-download td.filename') || {}).innerText"
+                                   "?.includes('slam_findings_sr')")
+            with page.expect_download() as download:
+                page.locator("#slam-download a.download-link").first.click()
+            sr_path = tmp_path / "sr.dcm"
+            download.value.save_as(sr_path)
+            dciodvfy(sr_path)
+            assert len(read_sr(sr_path)) == rows
+
+            page.click("#slam-store-pacs")
+            page.wait_for_function("() => document.querySelector('#slam-status')?.innerText.includes('Stored 2 new')")
+
+            # Opened afresh (no findings), then the SR uploaded alone: its boxes become the findings.
+            page.click("#slam-pacs > button.toggle-button")
+            page.click("#slam-pacs-open")
+            page.wait_for_function("() => !document.querySelector('#slam-findings [data-testid=\"cell-0-1\"]')")
+            page.click("#slam-pacs > button.toggle-button")
+            page.set_input_files("#slam-upload input[type=file]", str(sr_path))
+            page.wait_for_function("() => document.querySelector('#slam-status')?.innerText.includes('Findings from the SR')")
+            page.wait_for_function("() => document.querySelector('#slam-verdict')?.innerText.includes('≥ 0.00')")
+            assert f"{rows} finding" in page.inner_text("#slam-verdict")
+            page.wait_for_selector("#slam-findings [data-testid='cell-0-1']")  # the table lists them
+            page.screenshot(path=str(tmp_path / "pacs_sr_read_back.png"), full_page=True)
+            browser.close()
+    finally:
+        server.stop()
+
+    plain = app_server(tmp_path / "plain", "")
+    try:
+        with sync_playwright() as playwright:
+            browser, page = browser_page(playwright, plain)
+            assert page.locator("#slam-pacs").count() == 0 and page.locator("#slam-pacs-search").count() == 0
+            assert page.locator("#slam-store-pacs").count() == 0
+            browser.close()
+    finally:
+        plain.stop()

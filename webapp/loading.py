@@ -144,12 +144,23 @@ def open_into(store: SessionStore, key: str, source, label: str, limits: LoadLim
     # The whole budget bounds one load; whether the study fits beside the others is decided after it.
     budget = dataclasses.replace(limits, max_pixel_bytes=min(limits.max_pixel_bytes, store.budget_bytes))
     study = load_study(source, limits=budget, scratch_dir=session.workdir)
+    return place(store, key, study, label), study
+
+
+def place(store: SessionStore, key: str, study: Study, label: str) -> Session:
+    """Give session ``key`` (created when missing: a load) the already loaded ``study`` if it fits the
+    memory budget (a study from the PACS arrives this way).
+
+    Raises:
+        SlamError: no memory left (the session keeps its study).
+    """
+    session = store.get(key)
     store.make_room(key, int(study.pixels.nbytes))
     with session.lock:
         session.reset()
         session.study = study
         session.label = label
-    return session, study
+    return session
 
 
 def app_limits(max_seconds: float) -> LoadLimits:

@@ -1,8 +1,8 @@
 """The "Open from PACS" panel: search a DICOMweb server (QIDO-RS), list a study's DBT views and open
 one view or the whole exam into the session (WADO-RS frames straight into memory, ``slam.io.dicomweb``).
 
-The panel exists only when a server is configured (``SLAM_DICOMWEB_URL``); credentials stay in the
-environment (``SLAM_DICOMWEB_TOKEN`` or ``SLAM_DICOMWEB_USER``/``SLAM_DICOMWEB_PASSWORD``, read by
+The panel (a sidebar on the right) exists only when a server is configured (``SLAM_DICOMWEB_URL``,
+read by ``webapp.settings``); credentials stay in the environment (``SLAM_DICOMWEB_TOKEN`` or ``SLAM_DICOMWEB_USER``/``SLAM_DICOMWEB_PASSWORD``, read by
 ``slam.io.dicomweb.connect``) and are never shown or logged. A fetch obeys the same loader limits and
 memory budget as an upload; every failure (unreachable, 401/403, not found, not DBT, timeout, too big)
 is one line. A session may open only studies its own last search returned.
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -32,27 +31,15 @@ from slam.io.dicomweb import (
 RESULT_HEADERS = ["Date", "Patient ID", "Patient name", "Accession", "Description", "Modalities", "Series / images"]
 HIDDEN = "hidden"
 LABEL = "PACS study"  # the session's non-identifying name of the source
+# The sidebar's toggle says what it opens (Gradio draws only a chevron).
+TOGGLE_CSS = ("#slam-pacs > .toggle-button { width: auto; padding: 0 8px; gap: 4px; } "
+              "#slam-pacs > .toggle-button::after { content: 'PACS'; font-size: 12px; font-weight: 600; }")
 # Puts the fetched views into the caller's session: (request, views, label, status line, de-identify) -> outputs.
 ShowStudies = Callable[[gr.Request, list[Study], str, str, bool], tuple]
 
 
-def server_url() -> str:
-    """The configured DICOMweb root ('' when none: the panel is not built)."""
-    return os.environ.get("SLAM_DICOMWEB_URL", "").strip()
-
-
-def timeout_s() -> float:
-    """Seconds per DICOMweb request (``SLAM_DICOMWEB_TIMEOUT``, default 30)."""
-    return float(os.environ.get("SLAM_DICOMWEB_TIMEOUT", "30"))
-
-
-def client_for(url: str):
-    """A DICOMweb client for ``url`` with the environment's credentials (nothing is sent yet)."""
-    return connect(url, timeout=timeout_s())
-
-
-def search(url: str, patient_id: str, accession: str, date: str, modality: str, hide: bool,
-           limit: int = 100) -> tuple[list[list], list[StudyMatch]]:
+def search(url: str, patient_id: str, accession: str, date: str, modality: str, hide: bool, *,
+           timeout: float = 30.0, limit: int = 100) -> tuple[list[list], list[StudyMatch]]:
     """(table rows, matches) of a QIDO-RS study search; patient ID and name read ``hidden`` when ``hide``.
 
     Raises:
@@ -62,7 +49,7 @@ def search(url: str, patient_id: str, accession: str, date: str, modality: str, 
                dict(patient_id=patient_id, accession=accession, date=date, modality=modality).items()}
     if not any(filters.values()):
         raise SlamError("enter a patient ID, an accession number, a date or a modality to search the PACS")
-    matches = search_studies(client_for(url), limit=limit, **{k: v or None for k, v in filters.items()})
+    matches = search_studies(connect(url, timeout=timeout), limit=limit, **{k: v or None for k, v in filters.items()})
     rows = [[_date(m.study_date), HIDDEN if hide else m.patient_id, HIDDEN if hide else m.patient_name.replace("^", " "),
              m.accession, m.description, m.modalities, f"{m.series} / {m.instances}"] for m in matches]
     return rows, matches
@@ -78,7 +65,7 @@ def study_choices(matches: Sequence[StudyMatch]) -> list[tuple[str, str]]:
              f"{m.description or 'no description'}", m.study_uid) for n, m in enumerate(matches, start=1)]
 
 
-def dbt_views(url: str, study_uid: str, matches: Sequence[StudyMatch]) -> list[InstanceMatch]:
+def dbt_views(url: str, study_uid: str, matches: Sequence[StudyMatch], *, timeout: float = 30.0) -> list[InstanceMatch]:
     """The DBT (multi-frame) instances of ``study_uid``, which must be one of ``matches``.
 
     Raises:
@@ -86,7 +73,7 @@ def dbt_views(url: str, study_uid: str, matches: Sequence[StudyMatch]) -> list[I
     """
     if study_uid not in {m.study_uid for m in matches}:
         raise SlamError("choose a study from the search results (search again if the list is empty)")
-    instances = list_instances(client_for(url), study_uid)
+    instances = list_instances(connect(url, timeout=timeout), study_uid)
     views = [i for i in instances if i.is_dbt]
     if not views:
         raise SlamError(f"not a DBT study: its {len(instances)} instance(s) are single-frame; accepted: a study "
@@ -101,17 +88,18 @@ def view_choices(views: Sequence[InstanceMatch]) -> list[tuple[str, str]]:
 
 
 def fetch(url: str, views: Sequence[InstanceMatch], limits: LoadLimits, budget_bytes: int,
-          progress: Callable[[int, int, int], None] | None = None) -> list[Study]:
+          progress: Callable[[int, int, int], None] | None = None, *, timeout: float = 30.0) -> list[Study]:
     """Retrieve ``views`` (WADO-RS, frame by frame) as Studies, in order.
 
     Together they may hold at most ``min(limits.max_pixel_bytes, budget_bytes)`` bytes of pixels
     (each view is checked on its metadata before its frames are fetched); whether they fit beside the
-    other sessions' studies is the caller's decision. ``progress(view index, frames done, frames)``.
+    other sessions' studies is the caller's decision. ``progress(view index, frames done, frames)``;
+    ``timeout`` seconds per request (every search, listing and fetch takes one).
 
     Raises:
         SlamError: as :func:`slam.io.dicomweb.retrieve_study`, or the views are over the byte limit.
     """
-    client = client_for(url)
+    client = connect(url, timeout=timeout)
     allowed = min(limits.max_pixel_bytes, budget_bytes)
     studies: list[Study] = []
     for index, view in enumerate(views):
@@ -138,7 +126,7 @@ def opened_message(studies: Sequence[Study]) -> str:
 class PacsPanel:
     """The panel's components (for tests and layout tweaks)."""
 
-    panel: gr.Accordion
+    panel: gr.Sidebar
     patient_id: gr.Textbox
     accession: gr.Textbox
     date: gr.Textbox
@@ -152,25 +140,12 @@ class PacsPanel:
     status: gr.Markdown
 
 
-def build_pacs_panel(url: str, budget_bytes: Callable[[], int], limits: Callable[[], LoadLimits],
-                     show: ShowStudies, outputs: Sequence[gr.components.Component], deidentify: gr.Checkbox,
-                     guard: Callable[[Callable], Callable], exam: bool = True) -> PacsPanel | None:
-    """Build the panel inside the current Blocks context and wire its events; None (nothing built)
-    when ``url`` is ''.
-
-    Args:
-        budget_bytes: the process-wide pixel budget (bytes) one load may use at most.
-        limits: the loader's limits for one load (as uploads get them).
-        show: puts the fetched views into the session and returns the values of ``outputs``.
-        deidentify: the app's de-identify checkbox (hides patient ID and name in the results too).
-        guard: the app's error wrapper (SlamError -> one-line toast, nothing patient-related logged).
-        exam: offer "Open whole exam" (the layout shows several views).
-    """
-    if not url:
-        return None
-    matches = gr.State([])
-    views = gr.State([])
-    with gr.Accordion("Open from PACS", open=False, elem_id="slam-pacs") as panel:
+def panel_components(max_views: int) -> PacsPanel:
+    """The panel's components, in a right-hand sidebar (closed until its toggle is clicked): it sits
+    beside any layout, so the layout itself needs no change for it."""
+    with gr.Sidebar(label="Open from PACS", open=False, position="right", width=400, elem_id="slam-pacs") as panel:
+        gr.HTML(f"<style>{TOGGLE_CSS}</style>", padding=False)  # the panel's own look: the layout's CSS is not touched
+        gr.Markdown("### Open from PACS")
         with gr.Row():
             patient_id = gr.Textbox(label="Patient ID", elem_id="slam-pacs-patient", max_lines=1)
             accession = gr.Textbox(label="Accession", elem_id="slam-pacs-accession", max_lines=1)
@@ -179,30 +154,56 @@ def build_pacs_panel(url: str, budget_bytes: Callable[[], int], limits: Callable
                               max_lines=1)
             modality = gr.Textbox(label="Modality", placeholder="MG", elem_id="slam-pacs-modality", max_lines=1)
         search_button = gr.Button("Search", size="sm", elem_id="slam-pacs-search")
-        results = gr.Dataframe(headers=RESULT_HEADERS, interactive=False, wrap=True, max_height=220,
-                               elem_id="slam-pacs-results")
+        results = gr.Dataframe(headers=RESULT_HEADERS, value=[], interactive=False, wrap=True,
+                               label="Studies (click one to list its views)", elem_id="slam-pacs-results")
         study = gr.Dropdown([], label="Study", elem_id="slam-pacs-study")
         view = gr.Dropdown([], label="DBT view", elem_id="slam-pacs-view")
         with gr.Row():
             open_view = gr.Button("Open view", variant="primary", size="sm", elem_id="slam-pacs-open")
-            open_exam = gr.Button("Open whole exam", size="sm", elem_id="slam-pacs-open-exam", visible=exam)
+            # Shown where the layout holds several views (the exam layout); one view per session otherwise.
+            open_exam = gr.Button("Open whole exam", size="sm", elem_id="slam-pacs-open-exam", visible=max_views > 1)
         status = gr.Markdown("", elem_id="slam-pacs-status")
+    return PacsPanel(panel, patient_id, accession, date, modality, search_button, results, study, view, open_view,
+                     open_exam, status)
+
+
+def build_pacs_panel(url: str, timeout: float, budget_bytes: int, limits: LoadLimits, show: ShowStudies,
+                     outputs: Sequence, deidentify: gr.Checkbox, guard: Callable[[Callable], Callable], *,
+                     max_views: int = 1, then: dict | None = None) -> PacsPanel | None:
+    """Build the panel inside the current Blocks context and wire its events; None (nothing built)
+    when ``url`` is ''.
+
+    Args:
+        url, timeout: the DICOMweb root and the seconds per request.
+        budget_bytes, limits: the process-wide pixel budget and the loader's limits one load may use.
+        show: puts the fetched views into the session and returns the values of ``outputs``.
+        deidentify: the app's de-identify checkbox (hides patient ID and name in the results too).
+        guard: the app's error wrapper (SlamError -> one-line toast, nothing patient-related logged).
+        max_views: how many views the layout shows at once; "Open whole exam" needs more than one.
+        then: an event (``fn``, ``inputs``, ``outputs``, options) to run after a successful open.
+    """
+    if not url:
+        return None
+    ui = panel_components(max_views)
+    matches, views = gr.State([]), gr.State([])
+    server = dict(timeout=timeout)
 
     def on_search(patient, acc, day, mod, hide):
-        rows, found = search(url, patient, acc, day, mod, bool(hide))
+        rows, found = search(url, patient, acc, day, mod, bool(hide), **server)
         note = f"{len(found)} stud{'y' if len(found) == 1 else 'ies'} found" if found else "no study matches"
-        return rows, found, gr.Dropdown(choices=study_choices(found), value=None), gr.Dropdown(choices=[], value=None), [], note
+        return (rows, found, gr.Dropdown(choices=study_choices(found), value=None),
+                gr.Dropdown(choices=[], value=None), [], note)
 
     def on_study(study_uid, found):
         if not study_uid:
             return gr.Dropdown(choices=[], value=None), [], ""
-        listed = dbt_views(url, study_uid, found)
+        listed = dbt_views(url, study_uid, found, **server)
         return (gr.Dropdown(choices=view_choices(listed), value=listed[0].sop_uid), listed,
                 f"{len(listed)} DBT view{'s' if len(listed) > 1 else ''} in this study")
 
     def on_row(found, evt: gr.SelectData):
-        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
-        return found[int(row)].study_uid if found and 0 <= int(row) < len(found) else gr.skip()
+        row = int(evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index)
+        return found[row].study_uid if found and 0 <= row < len(found) else gr.skip()
 
     def opener(whole: bool):
         def on_open(request: gr.Request, sop_uid, listed, hide, progress=gr.Progress()):  # noqa: B008 (Gradio injects it)
@@ -211,23 +212,28 @@ def build_pacs_panel(url: str, budget_bytes: Callable[[], int], limits: Callable
             chosen = list(listed) if whole else [v for v in listed if v.sop_uid == sop_uid]
             if not chosen:
                 raise SlamError("choose one of the study's DBT views")
+            if len(chosen) > max_views:
+                raise SlamError(f"the exam has {len(chosen)} DBT views and this layout shows {max_views}; "
+                                "open one view at a time")
 
             def report(index: int, done: int, total: int) -> None:
                 progress((done, total), desc=f"Fetching view {index + 1} of {len(chosen)} from the PACS")
 
-            studies = fetch(url, chosen, limits(), budget_bytes(), report)
+            studies = fetch(url, chosen, limits, budget_bytes, report, **server)
             return show(request, studies, LABEL, opened_message(studies), bool(hide))
 
         on_open.__name__ = "pacs_open_exam" if whole else "pacs_open_view"
         return on_open
 
+    ui.search_button.click(guard(on_search), [ui.patient_id, ui.accession, ui.date, ui.modality, deidentify],
+                           [ui.results, matches, ui.study, ui.view, views, ui.status], api_name="pacs_search")
+    listing = dict(fn=guard(on_study), inputs=[ui.study, matches], outputs=[ui.view, views, ui.status])
+    ui.study.input(api_name="pacs_views", **listing)
+    ui.results.select(guard(on_row), [matches], ui.study, api_name=False).success(api_name=False, **listing)
     load = dict(concurrency_id="load", concurrency_limit=2, show_progress="full")
-    search_button.click(guard(on_search), [patient_id, accession, date, modality, deidentify],
-                        [results, matches, study, view, views, status], api_name="pacs_search")
-    study.input(guard(on_study), [study, matches], [view, views, status], api_name="pacs_views")
-    results.select(guard(on_row), [matches], study, api_name=False).success(
-        guard(on_study), [study, matches], [view, views, status], api_name=False)
-    open_view.click(guard(opener(False)), [view, views, deidentify], list(outputs), api_name="pacs_open_view", **load)
-    open_exam.click(guard(opener(True)), [view, views, deidentify], list(outputs), api_name="pacs_open_exam", **load)
-    return PacsPanel(panel, patient_id, accession, date, modality, search_button, results, study, view, open_view,
-                     open_exam, status)
+    for button, whole in ((ui.open_view, False), (ui.open_exam, True)):
+        event = button.click(guard(opener(whole)), [ui.view, views, deidentify], list(outputs),
+                             api_name="pacs_open_exam" if whole else "pacs_open_view", **load)
+        if then:
+            event.success(api_name=False, **then)
+    return ui
