@@ -289,9 +289,10 @@ def test_panel_in_the_browser(env, tmp_path):
     """Hidden without a server; with one: search, pick, open (first slice timed), detect, SR out and back in."""
     from playwright.sync_api import sync_playwright
 
-    from tests.test_webapp_browser import _require_chromium
+    from tests.test_webapp_browser import ARTIFACTS, _require_chromium
 
     _require_chromium()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     from slam.detection.config import ModelConfig
     from slam.detection.model import build_model, save_model
 
@@ -317,7 +318,7 @@ def test_panel_in_the_browser(env, tmp_path):
                                    ".includes('Slice 7 / 12')")
             first_slice = time.perf_counter() - started
             print(f"first slice on screen {first_slice:.2f} s after Open view (load {os.getloadavg()[0]:.1f})")
-            page.screenshot(path=str(tmp_path / "pacs_opened.png"))
+            page.screenshot(path=str(ARTIFACTS / "pacs_opened.png"))
             page.click("#slam-pacs > button.toggle-button")  # closed again: it covers the page's right side
             page.wait_for_selector("#slam-pacs:not(.open)")
 
@@ -350,7 +351,7 @@ def test_panel_in_the_browser(env, tmp_path):
             page.wait_for_function("() => document.querySelector('#slam-verdict')?.innerText.includes('≥ 0.00')")
             assert f"{rows} finding" in page.inner_text("#slam-verdict")
             page.wait_for_selector("#slam-findings [data-testid='cell-0-1']")  # the table lists them
-            page.screenshot(path=str(tmp_path / "pacs_sr_read_back.png"), full_page=True)
+            page.screenshot(path=str(ARTIFACTS / "pacs_sr_read_back.png"), full_page=True)
             browser.close()
     finally:
         server.stop()
