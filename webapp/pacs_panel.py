@@ -28,7 +28,7 @@ from slam.io.dicomweb import (
     search_studies,
 )
 
-RESULT_HEADERS = ["Date", "Patient ID", "Patient name", "Accession", "Description", "Modalities", "Series / images"]
+RESULT_HEADERS = ["Date", "Patient", "Accession", "Description", "Images"]
 HIDDEN = "hidden"
 LABEL = "PACS study"  # the session's non-identifying name of the source
 # The sidebar's toggle says what it opens (Gradio draws only a chevron).
@@ -40,7 +40,7 @@ ShowStudies = Callable[[gr.Request, list[Study], str, str, bool], tuple]
 
 def search(url: str, patient_id: str, accession: str, date: str, modality: str, hide: bool, *,
            timeout: float = 30.0, limit: int = 100) -> tuple[list[list], list[StudyMatch]]:
-    """(table rows, matches) of a QIDO-RS study search; patient ID and name read ``hidden`` when ``hide``.
+    """(table rows, matches) of a QIDO-RS study search; the patient (name · ID) reads ``hidden`` when ``hide``.
 
     Raises:
         SlamError: no filter given, a malformed date/modality, or the server failed (one line).
@@ -50,8 +50,8 @@ def search(url: str, patient_id: str, accession: str, date: str, modality: str, 
     if not any(filters.values()):
         raise SlamError("enter a patient ID, an accession number, a date or a modality to search the PACS")
     matches = search_studies(connect(url, timeout=timeout), limit=limit, **{k: v or None for k, v in filters.items()})
-    rows = [[_date(m.study_date), HIDDEN if hide else m.patient_id, HIDDEN if hide else m.patient_name.replace("^", " "),
-             m.accession, m.description, m.modalities, f"{m.series} / {m.instances}"] for m in matches]
+    rows = [[_date(m.study_date), HIDDEN if hide else f"{m.patient_name.replace('^', ' ').strip()} · {m.patient_id}",
+             m.accession, m.description, f"{m.instances} ({m.modalities})"] for m in matches]
     return rows, matches
 
 

@@ -12,9 +12,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+from dicomweb_client.api import DICOMwebClient
 
+from slam.detection.predictor import Detection
 from slam.errors import SlamError
 from slam.io.sr import Algorithm
+from webapp.state import Session
 
 SR_EXPORT_NAME = "slam_findings_sr.dcm"
 
@@ -28,7 +31,7 @@ def algorithm_of(weights: Path | None) -> Algorithm:
                      weights_sha256=sha256_of(weights) if weights is not None and weights.is_file() else "")
 
 
-def stored_findings(session, threshold: float) -> list:
+def stored_findings(session: Session, threshold: float) -> list[Detection]:
     """The session's detections scoring ≥ ``threshold`` (best first), boxes in stored pixels.
 
     Raises:
@@ -47,7 +50,7 @@ def stored_findings(session, threshold: float) -> list:
         d.x, d.y, d.width, d.height), strict=True))) for d in shown]
 
 
-def export_sr(session, threshold: float, deidentify: bool, weights: Path | None) -> Path:
+def export_sr(session: Session, threshold: float, deidentify: bool, weights: Path | None) -> Path:
     """The findings ≥ ``threshold`` as a Comprehensive 3D SR file in the session folder (PS3.15
     basic profile applied when ``deidentify``)."""
     from slam.io.sr import write_sr
@@ -57,7 +60,7 @@ def export_sr(session, threshold: float, deidentify: bool, weights: Path | None)
                     deidentify_output=bool(deidentify))
 
 
-def display_sm16(session) -> np.ndarray:
+def display_sm16(session: Session) -> np.ndarray:
     """The 16-bit synthetic mammogram to store, (H, W) uint16 in display orientation (as ``slam sm``
     and ``slam predict --store`` write it): the session's current one, else the default settings'."""
     from slam.imaging.orientation import flip_image
@@ -68,7 +71,7 @@ def display_sm16(session) -> np.ndarray:
     return np.ascontiguousarray(flip_image(result.image16, study.flip_rows, study.flip_cols))
 
 
-def store_to_pacs(session, threshold: float, weights: Path | None, client) -> str:
+def store_to_pacs(session: Session, threshold: float, weights: Path | None, client: DICOMwebClient) -> str:
     """STOW-RS the SR of the findings ≥ ``threshold`` and the synthetic mammogram into the PACS study
     the open view came from; returns a one-line status.
 
@@ -101,7 +104,7 @@ def split_sr(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
     return studies, srs
 
 
-def apply_sr(session, path: Path) -> str:
+def apply_sr(session: Session, path: Path) -> str:
     """Show SLAM SR ``path``'s findings over the open study (they become the session's findings);
     returns a one-line status.
 

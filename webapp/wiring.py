@@ -18,6 +18,7 @@ import gradio as gr
 import numpy as np
 
 from slam.errors import SlamError
+from slam.io.dicomweb import connect
 from webapp import detection, exports, loading, pacs_panel, preprocessing, sm, sr_io, viewing
 from webapp.layout import Layout
 from webapp.state import Session, SessionStore
@@ -323,7 +324,7 @@ def on_export_sr(request: gr.Request, *values, store: SessionStore, weights: Pat
 @friendly
 def on_store_pacs(request: gr.Request, *values, store: SessionStore, weights: Path | None, dicomweb: tuple[str, float]):
     url, timeout = dicomweb
-    client = pacs_panel.connect(url, timeout=timeout)
+    client = connect(url, timeout=timeout)
     return sr_io.store_to_pacs(session_of(store, request), params_of(*values).threshold, weights, client)
 
 
