@@ -211,6 +211,8 @@ def test_sr_export_read_back_and_store(env, weights, tmp_path):
     assert sr_io.apply_sr(other, stored_path) == f"Findings from the SR: {len(shown)} findings shown over the study"
     assert [(d.x, d.y, d.z, d.score) for d in other.prediction.detections] == [(d.x, d.y, d.z, d.score) for d in back]
     assert other.prediction.representative_slice == back[0].z + back[0].depth // 2
+    with pytest.raises(SlamError, match="read from an SR"):  # not re-exported under this detector's name
+        sr_io.export_sr(other, 0.0, False, weights)
 
 
 def test_sr_refusals(env, weights, tmp_path):

@@ -8,6 +8,7 @@ session's findings, convert their boxes from display to stored pixels and say wh
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -20,6 +21,9 @@ from slam.io.sr import Algorithm
 from webapp.state import Session
 
 SR_EXPORT_NAME = "slam_findings_sr.dcm"
+# The timings key (seconds) of findings read from an SR: they are not this detector's, so they are not
+# exported or stored again under its name.
+READ_SR = "read_sr"
 
 
 def algorithm_of(weights: Path | None) -> Algorithm:
@@ -42,6 +46,9 @@ def stored_findings(session: Session, threshold: float) -> list[Detection]:
         raise SlamError("no study loaded; open a file, a PACS study or an example first")
     if session.prediction is None:
         raise SlamError("no findings yet; press Detect first (or upload a SLAM SR of this study)")
+    if READ_SR in session.prediction.timings:
+        raise SlamError("these findings were read from an SR, not found by this app's detector; the SR itself "
+                        "is their record (press Detect for this detector's own findings)")
     shown = [d for d in session.prediction.detections if d.score >= threshold]
     if not shown:
         raise SlamError(f"no finding above the threshold ({threshold:.2f}); an SR reports at least one finding "
@@ -117,12 +124,14 @@ def apply_sr(session: Session, path: Path) -> str:
     study = session.study
     if study is None:
         raise SlamError("an SR shows its findings over its study: open the study first, or upload both together")
+    started = time.perf_counter()
     detections = detections_for(path, study, coords="display")
     best = detections[0]
     prediction = StudyPrediction(
         detections=detections, representative_slice=best.z + best.depth // 2,
         slice_weights=np.zeros(0, np.float32),  # an SR holds no slice attention: the chart stays empty
-        sampled_indices=np.zeros(0, np.int64), slice_logits=None, coords="display", timings={})
+        sampled_indices=np.zeros(0, np.int64), slice_logits=None, coords="display",
+        timings={READ_SR: time.perf_counter() - started})
     with session.lock:
         if session.study is not study:
             raise SlamError("a new study was opened while the SR was read; upload it again")
