@@ -123,7 +123,8 @@ def test_views_of_a_study_and_refusals(env):
     views = views_of(env)
     assert len(views) == 2 and all(v.frames == 12 for v in views)
     assert {v.sop_uid for v in views} == {str(pydicom.dcmread(p).SOPInstanceUID) for p in env.files}
-    assert [label for label, _ in panel.view_choices(views)][0].endswith("· 12 slices")
+    labels = [label for label, _ in panel.view_choices(views)]
+    assert sorted(label.split(" ")[1] for label in labels) == ["L", "R"] and all("· 12 slices" in x for x in labels)
     flat = panel.search(env.url, "PACS-FLAT-1", "", "", "", False)[1]
     with pytest.raises(SlamError, match="not a DBT study: its 1 instance"):
         panel.dbt_views(env.url, env.flat_uid, flat)

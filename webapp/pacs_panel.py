@@ -83,8 +83,11 @@ def dbt_views(url: str, study_uid: str, matches: Sequence[StudyMatch], *, timeou
 
 def view_choices(views: Sequence[InstanceMatch]) -> list[tuple[str, str]]:
     """Dropdown (label, SOPInstanceUID) pairs, one per DBT view."""
-    return [(f"{n}. {v.series_description or 'series ' + v.series_uid[-8:]} · {v.frames} slices", v.sop_uid)
-            for n, v in enumerate(views, start=1)]
+    def label(v: InstanceMatch) -> str:
+        side = " ".join(x for x in (v.laterality, v.view) if x)
+        return " · ".join(x for x in (side, v.series_description or f"series …{v.series_uid[-8:]}") if x)
+
+    return [(f"{n}. {label(v)} · {v.frames} slices", v.sop_uid) for n, v in enumerate(views, start=1)]
 
 
 def fetch(url: str, views: Sequence[InstanceMatch], limits: LoadLimits, budget_bytes: int,

@@ -53,7 +53,7 @@ _MEDIA_TYPE_SYNTAX = {
 _NATIVE = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
 _DATE = re.compile(r"^\d{8}(-\d{8})?$|^\d{8}-$|^-\d{8}$")
 _STUDY_FIELDS = ("00100020", "00100010", "00080020", "00080050", "00081030", "00080061", "00201206", "00201208")
-_INSTANCE_FIELDS = ("00280008", "00080016", "00200011", "0008103E", "00080060")
+_INSTANCE_FIELDS = ("00280008", "00080016", "00200011", "0008103E", "00080060", "00200062", "00185101")
 SOURCE_FORMAT = "DICOMweb multi-frame"  # Study.source_format of a retrieved view, then its transfer syntax
 _response_type = threading.local()  # Content-Type of this thread's last response: it names the frame's syntax
 
@@ -83,6 +83,8 @@ class InstanceMatch:
     sop_class_uid: str
     frames: int
     series_description: str
+    laterality: str = ""  # ImageLaterality, '' when the server does not return it
+    view: str = ""  # ViewPosition (CC, MLO, ...), likewise
 
     @property
     def is_dbt(self) -> bool:
@@ -205,8 +207,8 @@ def list_instances(client: DICOMwebClient, study_uid: str) -> list[InstanceMatch
     if not found:
         raise SlamError(f"not found on the DICOMweb server {_server(client)}: study {study_uid} (no instances)")
     matches = [InstanceMatch(_value(i, "0020000D") or study_uid, _value(i, "0020000E"), _value(i, "00080018"),
-                             _value(i, "00080016"), int(_value(i, "00280008") or 1), _value(i, "0008103E"))
-               for i in found]
+                             _value(i, "00080016"), int(_value(i, "00280008") or 1), _value(i, "0008103E"),
+                             _value(i, "00200062"), _value(i, "00185101")) for i in found]
     return sorted(matches, key=lambda m: not m.is_dbt)
 
 
