@@ -31,9 +31,12 @@ from slam.io.dicomweb import (
 RESULT_HEADERS = ["Date", "Patient", "Accession", "Description", "Images"]
 HIDDEN = "hidden"
 LABEL = "PACS study"  # the session's non-identifying name of the source
-# The sidebar's toggle says what it opens (Gradio draws only a chevron).
+# The sidebar's toggle says what it opens (Gradio draws only a chevron, and turns the closed
+# right-hand toggle by 180 degrees: the label turns back).
 TOGGLE_CSS = ("#slam-pacs > .toggle-button { width: auto; padding: 0 8px; gap: 4px; } "
-              "#slam-pacs > .toggle-button::after { content: 'PACS'; font-size: 12px; font-weight: 600; }")
+              "#slam-pacs > .toggle-button::after { content: 'PACS'; font-size: 12px; font-weight: 600; "
+              "display: inline-block; } "
+              "#slam-pacs:not(.open) > .toggle-button::after { transform: rotate(180deg); }")
 # Puts the fetched views into the caller's session: (request, views, label, status line, de-identify) -> outputs.
 ShowStudies = Callable[[gr.Request, list[Study], str, str, bool], tuple]
 
