@@ -2,8 +2,9 @@
 one view or the whole exam into the session (WADO-RS frames straight into memory, ``slam.io.dicomweb``).
 
 The panel (a sidebar on the right) exists only when a server is configured (``SLAM_DICOMWEB_URL``,
-read by ``webapp.settings``); credentials stay in the environment (``SLAM_DICOMWEB_TOKEN`` or ``SLAM_DICOMWEB_USER``/``SLAM_DICOMWEB_PASSWORD``, read by
-``slam.io.dicomweb.connect``) and are never shown or logged. A fetch obeys the same loader limits and
+read by ``webapp.settings``); credentials stay in the environment (``SLAM_DICOMWEB_TOKEN`` or
+``SLAM_DICOMWEB_USER``/``SLAM_DICOMWEB_PASSWORD``, read by ``slam.io.dicomweb.connect``) and are
+never shown or logged. A fetch obeys the same loader limits and
 memory budget as an upload; every failure (unreachable, 401/403, not found, not DBT, timeout, too big)
 is one line. A session may open only studies its own last search returned.
 """
