@@ -60,9 +60,11 @@ def build_demo() -> gr.Blocks:
     examples = settings.examples_dir()
     with gr.Blocks(title="SLAM DBT viewer", delete_cache=(900, 3600)) as demo:
         ui = layout.build_layout(list(loading.list_examples(examples)), detection.detector_unavailable(weights), card,
-                                 detection.card_disclaimer(card), settings.MAX_UPLOAD, detection.DISCLAIMER)
+                                 detection.card_disclaimer(card), settings.MAX_UPLOAD, detection.DISCLAIMER,
+                                 pacs=bool(settings.DICOMWEB_URL))
         wiring.wire(ui, demo, store, examples=examples, weights=weights, predict=on_gpu(detection.predict_study),
-                    load_seconds=settings.LOAD_SECONDS, upload_root=settings.upload_root())
+                    load_seconds=settings.LOAD_SECONDS, upload_root=settings.upload_root(),
+                    dicomweb=(settings.DICOMWEB_URL, settings.DICOMWEB_TIMEOUT))
     demo.queue(default_concurrency_limit=2, max_size=128)
     start_sweeper(demo)
     return demo

@@ -109,8 +109,10 @@ class Layout:
     export_csv: gr.Button
     export_json: gr.Button
     export_view: gr.Button
+    export_sr: gr.Button
     downloads: gr.File
     status: gr.Markdown
+    store_pacs: gr.Button | None = None  # only with a PACS configured
 
     @property
     def view_inputs(self) -> list:
@@ -201,7 +203,7 @@ def sm_column() -> dict:
     return found
 
 
-def results_rows(card_disclaimer: str) -> dict:
+def results_rows(card_disclaimer: str, pacs: bool) -> dict:
     """Below the viewer: verdict, findings table, attention chart, exports and the status line."""
     found = {}
     with gr.Row(equal_height=False):
@@ -220,14 +222,18 @@ def results_rows(card_disclaimer: str) -> dict:
             found["export_csv"] = gr.Button("Findings CSV (DBTex)", size="sm", elem_id="slam-export-csv")
             found["export_json"] = gr.Button("Findings JSON", size="sm", elem_id="slam-export-json")
             found["export_view"] = gr.Button("Current view as PNG", size="sm", elem_id="slam-export-view")
+            found["export_sr"] = gr.Button("Findings SR (DICOM)", size="sm", elem_id="slam-export-sr")
+            if pacs:
+                found["store_pacs"] = gr.Button("Store to PACS", size="sm", elem_id="slam-store-pacs")
         found["downloads"] = gr.File(label="Download", interactive=False, elem_id="slam-download", height=80)
     found["status"] = gr.Markdown("", elem_id="slam-status")
     return found
 
 
 def build_layout(examples: list[str], unavailable: str | None, card: str, card_disclaimer: str,
-                 max_upload: str, disclaimer: str) -> Layout:
-    """Every component of the page, inside the current ``gr.Blocks``; the model card when there is one."""
+                 max_upload: str, disclaimer: str, pacs: bool = False) -> Layout:
+    """Every component of the page, inside the current ``gr.Blocks``; the model card when there is one;
+    "Store to PACS" when ``pacs`` (a server is configured)."""
     gr.Markdown("# SLAM · digital breast tomosynthesis viewer")
     gr.Markdown(disclaimer, elem_id="slam-disclaimer")
     with gr.Row(equal_height=False):
@@ -237,7 +243,7 @@ def build_layout(examples: list[str], unavailable: str | None, card: str, card_d
             middle = viewer_column()
         with gr.Column(scale=2, min_width=300):
             right = sm_column()
-    below = results_rows(card_disclaimer)
+    below = results_rows(card_disclaimer, pacs)
     if card:
         with gr.Accordion("Model card", open=False):
             gr.Markdown(card, elem_id="slam-model-card")

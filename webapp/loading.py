@@ -78,12 +78,23 @@ def open_into(store: SessionStore, key: str, source, label: str, limits: LoadLim
         if room < limits.max_pixel_bytes and any(m in str(exc) for m in OVER_PIXEL_LIMIT):
             raise SlamError(store.full_message(None, room)) from None  # over the room left, not the loader's cap
         raise
+    return place(store, key, study, label), study
+
+
+def place(store: SessionStore, key: str, study: Study, label: str) -> Session:
+    """Give session ``key`` (created when missing: a load) the already loaded ``study`` if it fits the
+    memory budget (a study from the PACS arrives this way).
+
+    Raises:
+        SlamError: no memory left (the session keeps its study).
+    """
+    session = store.get(key)
     store.make_room(key, int(study.pixels.nbytes))
     with session.lock:
         session.reset()
         session.study = study
         session.label = label
-    return session, study
+    return session
 
 
 def app_limits(max_seconds: float) -> LoadLimits:

@@ -18,7 +18,8 @@ import gradio as gr
 import numpy as np
 
 from slam.errors import SlamError
-from webapp import detection, exports, loading, preprocessing, sm, uploads, viewing
+from slam.io.dicomweb import connect
+from webapp import detection, exports, loading, pacs_panel, preprocessing, sm, sr_io, uploads, viewing
 from webapp.layout import Layout
 from webapp.state import Session, SessionStore
 from webapp.viewing import ORIGINAL, PREPROCESSED, ViewParams, params_of, view_html
@@ -144,11 +145,24 @@ def on_upload(request: gr.Request, paths, hide, *, store: SessionStore, received
     key = key_of(request)
     accepted = uploads.claim_uploads(items, key, uploads.uploader_of(request), upload_root, store.root)
     try:
-        source = accepted[0] if len(accepted) == 1 else accepted
-        session, _ = loading.open_into(store, key, source, "upload", loading.app_limits(load_seconds))
+        studies, srs = sr_io.split_sr(accepted)  # a SLAM SR goes over its study: uploaded with it, or open
+        notes = []
+        if studies:
+            source = studies[0] if len(studies) == 1 else studies
+            session, _ = loading.open_into(store, key, source, "upload", loading.app_limits(load_seconds))
+            notes.append(loaded_message("upload", session))
+        else:
+            session = session_of(store, request)
+        for path in srs:
+            try:
+                notes.append(sr_io.apply_sr(session, path))
+            except SlamError as exc:
+                if not studies:
+                    raise  # an SR alone: its refusal is the answer
+                notes.append(f"SR not shown: {exc}")  # the study it came with is open all the same
     finally:  # the upload is not needed once loaded (nor kept on failure)
         uploads.release_uploads(accepted, received)
-    return loaded_outputs(session, loaded_message("upload", session), hide)
+    return loaded_outputs(session, "; ".join(notes), hide)
 
 
 @friendly
@@ -159,6 +173,12 @@ def on_example(request: gr.Request, name, hide, *, store: SessionStore, folder: 
     session, _ = loading.open_into(store, key_of(request), found[name], f"example {name}",
                                    loading.app_limits(load_seconds))
     return loaded_outputs(session, loaded_message(f"example {name}", session), hide)
+
+
+def on_pacs_loaded(request: gr.Request, studies: list, label: str, message: str, hide: bool, *, store: SessionStore):
+    """The "Open from PACS" panel's callback: the fetched view becomes the session's study."""
+    session = loading.place(store, key_of(request), studies[0], label)
+    return loaded_outputs(session, message, hide)
 
 
 @friendly
@@ -295,6 +315,19 @@ def on_export(request: gr.Request, boxes_on, *values, store: SessionStore, kind:
     return str(EXPORTS[kind](session_of(store, request), params_of(*values), bool(boxes_on)))
 
 
+@friendly
+def on_export_sr(request: gr.Request, *values, store: SessionStore, weights: Path | None):
+    params = params_of(*values)
+    return str(sr_io.export_sr(session_of(store, request), params.threshold, params.deidentify, weights))
+
+
+@friendly
+def on_store_pacs(request: gr.Request, *values, store: SessionStore, weights: Path | None, dicomweb: tuple[str, float]):
+    url, timeout = dicomweb
+    client = connect(url, timeout=timeout)
+    return sr_io.store_to_pacs(session_of(store, request), params_of(*values).threshold, weights, client)
+
+
 def on_unload(request: gr.Request, *, store: SessionStore):
     store.close(getattr(request, "session_hash", None))
 
@@ -311,7 +344,8 @@ def wire_loading(ui: Layout, demo: gr.Blocks, store: SessionStore, examples: Pat
     upload = bind(on_upload, store=store, received=demo.upload_file_set, upload_root=upload_root,
                   load_seconds=load_seconds)
     loaded = ui.files.upload(upload, [ui.files, ui.deid], ui.load_outputs, api_name="open_files", **LOAD)
-    loaded.success(api_name=False, **sm_event)
+    loaded.success(api_name=False, **sm_event).success(bind(on_findings, store=store), ui.view_inputs,
+                                                       findings_outputs(ui), api_name=False, **VIEW)  # an uploaded SR's
     # Loaded or refused, the upload is gone from the server: a File still listing it would send its
     # stale path with the next upload. (Gradio runs no .then() after a failed event, hence both.)
     for after in (loaded.success, loaded.failure):
@@ -346,6 +380,10 @@ def wire_view(ui: Layout, store: SessionStore, sm_event: dict) -> None:
     ui.deid.input(bind(on_deid, store=store), inputs, [ui.viewer, ui.info], api_name=False, **VIEW)
 
 
+def findings_outputs(ui: Layout) -> list:
+    return [ui.viewer, ui.verdict, ui.findings, ui.chart, ui.sm_image]
+
+
 def source_outputs(ui: Layout) -> list:
     return [ui.source, ui.center, ui.width, ui.preset, ui.viewer]
 
@@ -362,7 +400,7 @@ def wire_heavy(ui: Layout, store: SessionStore, weights: Path | None, predict: C
     # updates collapse to the latest).
     for control in ui.sm_inputs:
         control.input(api_name=False, **sm_event)
-    shown = [ui.viewer, ui.verdict, ui.findings, ui.chart, ui.sm_image]
+    shown = findings_outputs(ui)
     findings = bind(on_findings, store=store)
     detected = ui.detect.click(bind(on_detect, store=store, weights=weights, predict=predict), None,
                                [ui.status, ui.slider], api_name="detect", **DETECT)
@@ -373,22 +411,31 @@ def wire_heavy(ui: Layout, store: SessionStore, weights: Path | None, predict: C
     ui.findings.select(bind(on_finding, store=store), inputs, [ui.slider, ui.viewer], api_name=False, **VIEW)
 
 
-def wire_exports(ui: Layout, store: SessionStore) -> None:
+def wire_exports(ui: Layout, store: SessionStore, weights: Path | None, dicomweb: tuple[str, float]) -> None:
     buttons = {"sm_png": ui.export_sm_png, "sm_dcm": ui.export_sm_dcm, "csv": ui.export_csv,
                "json": ui.export_json, "view": ui.export_view}
     for kind, button in buttons.items():
         exported = button.click(bind(on_export, store=store, kind=kind), [ui.with_boxes, *ui.view_inputs],
                                 ui.downloads, api_name=f"export_{kind}", **EXPORT)
         clear_errors(exported, [ui.downloads])
+    exported = ui.export_sr.click(bind(on_export_sr, store=store, weights=weights), ui.view_inputs, ui.downloads,
+                                  api_name="export_sr", **EXPORT)
+    clear_errors(exported, [ui.downloads])
+    if ui.store_pacs is not None:
+        stored = ui.store_pacs.click(bind(on_store_pacs, store=store, weights=weights, dicomweb=dicomweb),
+                                     ui.view_inputs, ui.status, api_name="store_pacs", **EXPORT)
+        clear_errors(stored, [ui.status])
 
 
 def wire(ui: Layout, demo: gr.Blocks, store: SessionStore, *, examples: Path, weights: Path | None,
-         predict: Callable, load_seconds: float, upload_root: Path) -> None:
+         predict: Callable, load_seconds: float, upload_root: Path, dicomweb: tuple[str, float] = ("", 30.0)) -> None:
     """Every event of the page (inside ``demo``'s context)."""
     sm_event = dict(fn=bind(on_sm, store=store), inputs=[ui.source, ui.overlay, ui.threshold, *ui.sm_inputs],
                     outputs=ui.sm_image, **SM)
     wire_loading(ui, demo, store, examples, load_seconds, upload_root, sm_event)
     wire_view(ui, store, sm_event)
     wire_heavy(ui, store, weights, predict, sm_event)
-    wire_exports(ui, store)
+    wire_exports(ui, store, weights, dicomweb)
+    pacs_panel.build_pacs_panel(*dicomweb, store.budget_bytes, loading.app_limits(load_seconds),
+                                bind(on_pacs_loaded, store=store), ui.load_outputs, ui.deid, friendly, then=sm_event)
     demo.unload(bind(on_unload, store=store))
