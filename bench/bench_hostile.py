@@ -1,0 +1,538 @@
+"""Hostile input against the real app: what each attack costs the server and the other users.
+
+Starts ``python webapp/app.py`` (its own GRADIO_TEMP_DIR and TMPDIR under a temp folder, SLAM_MAX_UPLOAD
+50 MB) and drives it only over HTTP. A victim session loads a bundled example and keeps changing slices
+the way the browser does (a direct POST to ``/gradio_api/run/show_slice``) for the whole run. Then, one
+after another:
+
+- each file of ``tests/hostile_inputs.py`` uploaded through Gradio's upload route and opened
+  (``/open_files``), repeated back to back for ``--window`` seconds so the victim's latency is measured
+  while the server is busy with it;
+- a client naming the Gradio temp folder, another user's upload folder and the victim's rendered slice;
+- one request carrying two files over the upload cap together (each under it);
+- ``--sessions`` requests with made-up session hashes (folders created, RSS growth);
+- one session firing ``--detections`` detections at once (how many run, how fast the rest are refused).
+
+For each: time to refusal (s), the refusal text, the app's peak RSS above its level before the input
+(VmHWM after resetting it through /proc/PID/clear_refs), disk used under the app's temp folders (the peak
+and what is left after; the victim's own rendered slices excluded), and the victim's slice change p50/p95
+against its idle p95. Then, on a fresh app, the two scale targets: ``--scale-sessions`` sessions (threads,
+each its own ``gradio_client``) loading an example and scrolling at once, and ``--loads`` sequential loads
+(RSS before/after).
+
+Run from the repository root: ``PYTHONPATH=. python bench/bench_hostile.py [--quick] [--json OUT]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests import hostile_inputs as hostile  # noqa: E402
+from tests.test_security import call, file_data, upload  # noqa: E402
+from tests.webapp_support import AppServer, write_study  # noqa: E402
+
+TARGETS = {"refusal_s": 2.0, "extra_rss_mb": 100.0, "disk_mb": 10.0, "p95_ratio": 2.0, "rss_growth_pct": 10.0}
+EXAMPLES = ["DBT-P00101 lcc", "DBT-P00102 rcc", "DBT-P00103 lmlo", "DBT-P00104 rmlo", "DBT-P00105 rcc"]
+MB = 1e6
+
+
+def view_args(slice_number: int) -> list:
+    """show_slice's inputs: slice (1-based), source, centre, width, invert, zoom, pan x, pan y, overlay,
+    threshold, de-identify."""
+    return [slice_number, "Original", 1600, 2400, False, 1, 0.5, 0.5, True, 0.5, False]
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (nearest rank) of ``values``; NaN when empty."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def proc_kib(pid: int, field: str) -> int:
+    """A ``/proc/PID/status`` field in KiB (VmRSS: resident now, VmHWM: resident peak)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def reset_peak(pid: int) -> bool:
+    """Reset the process's VmHWM to its current RSS (Linux ≥ 4.0, our own child); False when refused."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def disk_bytes(roots: list[Path], exclude: Path | None = None) -> int:
+    """Bytes allocated on disk (st_blocks, so sparse files count what they use) under ``roots``."""
+    total = 0
+    stack = [r for r in roots if r.exists()]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:  # removed meanwhile
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if exclude is None or Path(entry.path) != exclude:
+                        stack.append(Path(entry.path))
+                else:
+                    total += entry.stat(follow_symlinks=False).st_blocks * 512
+            except OSError:
+                continue
+    return total
+
+
+class Probe:
+    """The app's peak RSS and the disk used under its temp folders between :meth:`start` and :meth:`stop`."""
+
+    def __init__(self, pid: int, roots: list[Path], exclude: Path | None, period_s: float = 0.02):
+        self.pid, self.roots, self.exclude, self.period_s = pid, roots, exclude, period_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.rss0 = proc_kib(self.pid, "VmRSS")
+        self.hwm_reset = reset_peak(self.pid)
+        self.disk0 = disk_bytes(self.roots, self.exclude)
+        self.rss_max, self.disk_max = self.rss0, self.disk0
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.rss_max = max(self.rss_max, proc_kib(self.pid, "VmRSS"))
+            self.disk_max = max(self.disk_max, disk_bytes(self.roots, self.exclude))
+            self._stop.wait(self.period_s)
+
+    def stop(self) -> dict:
+        """rss_before_mb, peak_rss_mb, extra_rss_mb, disk_max_mb (above the start), disk_left_mb."""
+        self._stop.set()
+        self._thread.join()
+        peak = max(self.rss_max, proc_kib(self.pid, "VmHWM") if self.hwm_reset else 0)
+        left = disk_bytes(self.roots, self.exclude)
+        return {"rss_before_mb": round(self.rss0 * 1024 / MB), "peak_rss_mb": round(peak * 1024 / MB),
+                "extra_rss_mb": round((peak - self.rss0) * 1024 / MB, 1),
+                "disk_max_mb": round(max(self.disk_max, left) / MB - self.disk0 / MB, 2),
+                "disk_left_mb": round((left - self.disk0) / MB, 2)}
+
+
+class Scroller:
+    """The victim: a session with a loaded study changing slices one after another, as fast as it can.
+
+    Each change is the browser's direct POST to ``/gradio_api/run/show_slice``; a change counts as lost
+    when the answer is not the victim's own study.
+    """
+
+    def __init__(self, url: str, session: str, depth: int, patient_id: str):
+        self.url, self.session, self.depth, self.patient_id = url, session, depth, patient_id
+        self.samples: list[tuple[float, float, bool]] = []  # (start, latency s, own study shown)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        with httpx.Client(base_url=self.url, timeout=60) as client:
+            k = 0
+            while not self._stop.is_set():
+                k = k % self.depth + 1
+                body = {"data": view_args(k), "session_hash": self.session}
+                t0 = time.perf_counter()
+                try:
+                    response = client.post("gradio_api/run/show_slice", json=body)
+                    html = response.json()["data"][0] if response.status_code == 200 else ""
+                except (httpx.HTTPError, ValueError, KeyError):
+                    html = ""
+                self.samples.append((t0, time.perf_counter() - t0, f"ID {self.patient_id}" in html))
+
+    def window(self, start: float, end: float) -> dict:
+        """Latency (ms) of the changes begun in [start, end]: n, p50, p95, lost (answers not its study)."""
+        inside = [(lat, ok) for t0, lat, ok in list(self.samples) if start <= t0 <= end]
+        latencies = [lat * 1000 for lat, _ in inside]
+        return {"n": len(latencies), "p50_ms": round(percentile(latencies, 50), 1),
+                "p95_ms": round(percentile(latencies, 95), 1), "lost": sum(not ok for _, ok in inside)}
+
+
+def one_line(text: object, width: int = 150) -> str:
+    """The refusal as shown (first line, at most ``width`` characters), flagged when it had more lines."""
+    text = str(text)
+    first = text.splitlines()[0] if text else ""
+    return (first[:width] + (" [+more lines]" if "\n" in text else "")) or "(empty)"
+
+
+def measure(name: str, attack: Callable[[], tuple[str, object]], probe: Probe, victim: Scroller,
+            min_window_s: float, repeat: bool = True) -> dict:
+    """Run ``attack`` (-> (outcome, message)) once, or back to back for ``min_window_s`` when ``repeat``."""
+    probe.start()
+    start = time.perf_counter()
+    times, outcomes = [], []
+    while True:
+        t0 = time.perf_counter()
+        outcomes.append(attack())
+        times.append(time.perf_counter() - t0)
+        if not repeat or time.perf_counter() - start >= min_window_s:
+            break
+    end = time.perf_counter()
+    row = {"input": name, "runs": len(times), "refusal_s_max": round(max(times), 3),
+           "refusal_s_median": round(statistics.median(times), 3),
+           "outcomes": sorted({kind for kind, _ in outcomes}), "refusal": one_line(outcomes[0][1]),
+           "accepted": sum(kind in ("complete", "stored") for kind, _ in outcomes),
+           "multi_line": any("\n" in str(m) for _, m in outcomes), **probe.stop(), "victim": victim.window(start, end)}
+    return row
+
+
+def open_upload(url: str, path: Path, session: str) -> Callable[[], tuple[str, object]]:
+    """Upload ``path`` through Gradio's route, then ask ``/open_files`` to load it."""
+    def attack():
+        try:
+            (stored,) = upload(url, path)
+        except httpx.HTTPStatusError as exc:
+            return f"http {exc.response.status_code}", exc.response.text
+        return call(url, "open_files", [[file_data(stored)], False], session=session)
+
+    return attack
+
+
+def open_path(url: str, path: str, session: str) -> Callable[[], tuple[str, object]]:
+    """Name ``path`` (not uploaded by this client) in ``/open_files``."""
+    return lambda: call(url, "open_files", [[file_data(path)], False], session=session)
+
+
+def over_cap(url: str, paths: list[Path]) -> Callable[[], tuple[str, object]]:
+    """One upload request carrying all of ``paths``."""
+    def attack():
+        try:
+            stored = upload(url, *paths)
+        except httpx.HTTPStatusError as exc:
+            return f"http {exc.response.status_code}", exc.response.text
+        return "stored", f"{len(stored)} files stored"
+
+    return attack
+
+
+def session_flood(url: str, n: int, session_root: Path, server: AppServer, probe: Probe, victim: Scroller) -> dict:
+    """``n`` slice requests, each with a new session hash (4 clients at once, direct POSTs)."""
+    folders0 = sum(1 for _ in session_root.iterdir())
+    rss0 = server.rss_bytes()
+    outcomes: list[str] = []
+    times: list[float] = []
+
+    def worker(offset: int) -> None:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            for i in range(offset, n, 4):
+                t0 = time.perf_counter()
+                response = client.post("gradio_api/run/show_slice",
+                                       json={"data": view_args(3), "session_hash": f"made-up-{i:06d}"})
+                times.append(time.perf_counter() - t0)
+                html = response.json().get("data", [""])[0] if response.status_code == 200 else ""
+                outcomes.append("empty view" if "Open a study" in html else f"http {response.status_code}")
+
+    probe.start()
+    start = time.perf_counter()
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(worker, range(4)))
+    end = time.perf_counter()
+    folders = sum(1 for _ in session_root.iterdir()) - folders0
+    row = {"input": f"{n} new session hashes", "runs": n, "refusal_s_max": round(max(times), 3),
+           "refusal_s_median": round(statistics.median(times), 4), "total_s": round(end - start, 2),
+           "outcomes": sorted(set(outcomes)), "accepted": folders,
+           "refusal": f"{outcomes.count('empty view')}/{n} answered the empty view; "
+                      f"{folders} session folders created, {end - start:.1f} s in all",
+           "multi_line": False, **probe.stop(), "victim": victim.window(start, end),
+           "rss_growth_mb": round((server.rss_bytes() - rss0) / MB, 1), "folders_created": folders}
+    return row
+
+
+def fn_index(url: str, api_name: str) -> int:
+    """The event id the browser sends for the event named ``api_name`` (from the app's /config)."""
+    config = httpx.get(url + "config", timeout=30).json()
+    return next(d["id"] for d in config["dependencies"] if d.get("api_name") == api_name)
+
+
+def burst(url: str, api_name: str, session: str, n: int) -> list[tuple[str, object, float]]:
+    """``n`` events of one session, sent the way the browser sends them: ``n`` queue joins back to back,
+    then the session's one message stream. Returns (outcome, message, seconds from the first join).
+
+    (Gradio streams a session's messages to whichever stream of that session reads first, and
+    ``/call/<api>/<id>`` ends only when all of the session's events are done: n concurrent ``/call`` requests
+    of one session would all wait for the slowest and could get each other's results.)
+    """
+    body = {"data": [], "fn_index": fn_index(url, api_name), "session_hash": session, "event_data": None,
+            "trigger_id": None}
+    results, pending = [], set()
+    with httpx.Client(base_url=url, timeout=httpx.Timeout(60, read=600)) as client:
+        start = time.perf_counter()
+        for _ in range(n):
+            response = client.post("gradio_api/queue/join", json=body)
+            if response.status_code == 200:
+                pending.add(response.json()["event_id"])
+            else:
+                results.append((f"http {response.status_code}", response.text, time.perf_counter() - start))
+        with client.stream("GET", "gradio_api/queue/data", params={"session_hash": session}) as stream:
+            for line in stream.iter_lines():
+                message = json.loads(line[5:]) if line.startswith("data:") else {}
+                if message.get("msg") == "process_completed" and message.get("event_id") in pending:
+                    pending.discard(message["event_id"])
+                    output = message.get("output") or {}
+                    results.append(("complete" if message.get("success") else "error",
+                                    output.get("data") if message.get("success") else output.get("error"),
+                                    time.perf_counter() - start))
+                if not pending or message.get("msg") == "close_stream":
+                    break
+    return results + [("no answer", "", float("nan"))] * len(pending)
+
+
+def detection_flood(url: str, n: int, session: str, probe: Probe, victim: Scroller) -> dict:
+    """One session (a study loaded) sends ``n`` detections at once."""
+    kind, _ = call(url, "load_example", [EXAMPLES[1], False], session=session)
+    if kind != "complete":
+        raise RuntimeError(f"the detection session could not load an example ({kind})")
+    probe.start()
+    start = time.perf_counter()
+    results = burst(url, "detect", session, n)
+    end = time.perf_counter()
+    ran = [t for kind, _, t in results if kind == "complete"]
+    refused = [(m, t) for kind, m, t in results if kind != "complete"]
+    messages = sorted({one_line(m, 90) for m, _ in refused})
+    return {"input": f"{n} detections at once, one session", "runs": n,
+            "refusal_s_max": round(max((t for _, t in refused), default=float("nan")), 3),
+            "refusal_s_median": round(statistics.median([t for _, t in refused]), 3) if refused else float("nan"),
+            "outcomes": sorted({kind for kind, _, _ in results}),
+            "refusal": f"{len(ran)} ran ({', '.join(f'{t:.1f}' for t in ran)} s), {len(refused)} refused: "
+                       + " | ".join(messages),
+            "multi_line": any("\n" in str(m) for m, _ in refused), "detections_ran": len(ran),
+            "detection_s": [round(t, 2) for t in ran], **probe.stop(), "victim": victim.window(start, end)}
+
+
+def hostile_section(args: argparse.Namespace, base: Path) -> dict:
+    """The attacks, one after another, against one app with a scrolling victim."""
+    inputs = base / "inputs"
+    inputs.mkdir()
+    gradio_dir, tmp_dir = base / "gradio", base / "tmp"
+    tmp_dir.mkdir()
+    t = time.perf_counter()
+    files = {
+        "zip bomb (2 MB → 2 GiB of zeros)": hostile.zip_bomb(inputs),
+        "npz bomb (1.5 MB → 1.5 GiB array)": hostile.npz_bomb(inputs),
+        "zip of 200 × 1 MiB zero members": hostile.zip_of_junk(inputs),
+        "8 MiB of zeros, no preamble": hostile.preambleless_junk(inputs),
+        "header flood (500 000 elements)": hostile.element_flood(inputs),
+        "5000 nested sequences": hostile.nested_sequences(inputs),
+        "JPEG-LS declaring 20 × 8192²": hostile.huge_declared_jpegls(inputs),
+    }
+    bystander_file = write_study(inputs / "bystander.dcm", depth=12, height=64, width=48, patient="BYSTANDER^ONE",
+                                 patient_id="BYST01")
+    halves = []
+    for name in ("half1.dcm", "half2.dcm"):  # each under the 50 MB cap, together over it (sparse: no disk)
+        halves.append(inputs / name)
+        with open(halves[-1], "wb") as handle:
+            handle.truncate(30_000_000)
+    print(f"hostile files made in {time.perf_counter() - t:.1f} s: "
+          + ", ".join(f"{p.name} {p.stat().st_size / MB:.2f} MB" for p in files.values()))
+
+    server = AppServer({"GRADIO_TEMP_DIR": str(gradio_dir), "TMPDIR": str(tmp_dir), "SLAM_MAX_UPLOAD": "50mb",
+                        "SLAM_APP_LOG": str(base / "app.log")})
+    rows = []
+    try:
+        kind, loaded = call(server.url, "load_example", [EXAMPLES[0], False], session="victim")
+        if kind != "complete":
+            raise RuntimeError(f"the victim could not load {EXAMPLES[0]}: {loaded}")
+        depth = int(re.search(r"(\d+) slices", loaded[0]).group(1))
+        victim_dir = Path(re.search(r"file=([^\"]+)/view/", loaded[11]).group(1))
+        victim_view = next(victim_dir.glob("view/*.jpg"))
+        victim = Scroller(server.url, "victim", depth, "DBT-P00101")
+        victim.start()
+        time.sleep(args.idle)
+        idle = victim.window(0, time.perf_counter())
+        print(f"victim idle: {idle['n']} slice changes, p50 {idle['p50_ms']} ms, p95 {idle['p95_ms']} ms")
+        probe = Probe(server.process.pid, [gradio_dir, tmp_dir], victim_dir)
+
+        for name, path in files.items():
+            rows.append(measure(name, open_upload(server.url, path, "attacker"), probe, victim, args.window))
+        (bystander,) = upload(server.url, bystander_file)  # another user's upload, not opened yet
+        for name, target in (("path: the Gradio temp folder", str(gradio_dir)),
+                             ("path: another user's upload folder", str(Path(bystander).parent)),
+                             ("path: another session's rendered slice", str(victim_view))):
+            rows.append(measure(name, open_path(server.url, target, "attacker"), probe, victim, args.window))
+            rows[-1]["victim_files_intact"] = Path(bystander).is_file() and victim_view.is_file()
+        rows.append(measure("two 30 MB files in one upload (cap 50 MB)", over_cap(server.url, halves), probe, victim,
+                            args.window))
+        rows.append(session_flood(server.url, args.sessions, gradio_dir / "slam-sessions", server, probe, victim))
+        rows.append(detection_flood(server.url, args.detections, "detector", probe, victim))
+        time.sleep(0.5)
+        idle_after = victim.window(time.perf_counter() - args.idle, time.perf_counter())
+        victim.stop()
+        alive = server.process.poll() is None
+    finally:
+        server.stop()
+    log = (base / "app.log").read_text(errors="replace")
+    return {"victim_idle": idle, "victim_idle_after": idle_after, "rows": rows, "app_alive": alive,
+            "log_has_phi": bool(re.search(r"BYSTANDER|BYST01|DBT-P001", log)),
+            "log_tracebacks": log.count("Traceback")}
+
+
+def scroll_session(url: str, example: str, changes: int, barrier: threading.Barrier) -> dict:
+    """One user with its own gradio_client: load ``example``, then ``changes`` slice changes."""
+    from gradio_client import Client
+
+    client = Client(url, verbose=False)
+    try:
+        loaded = client.predict(example, False, api_name="/load_example")
+        depth = int(re.search(r"(\d+) slices", loaded[0]).group(1))
+        patient = example.split()[0]
+        barrier.wait()  # everyone scrolls at once
+        latencies, lost = [], 0
+        for i in range(changes):
+            t0 = time.perf_counter()
+            try:
+                html = client.predict(*view_args(i % depth + 1), api_name="/show_slice")
+            except Exception as exc:  # noqa: BLE001 - an evicted study is an error here; count it
+                html = str(exc)
+            latencies.append((time.perf_counter() - t0) * 1000)
+            lost += f"ID {patient}" not in html
+        return {"example": example, "latencies_ms": latencies, "lost": lost}
+    finally:
+        client.close()
+
+
+def scale_section(args: argparse.Namespace, base: Path) -> dict:
+    """A fresh app: N sessions scrolling at once, then sequential loads (RSS before/after)."""
+    server = AppServer({"GRADIO_TEMP_DIR": str(base / "gradio2"), "TMPDIR": str(base / "tmp"),
+                        "SLAM_APP_LOG": str(base / "app2.log")})
+    try:
+        n = args.scale_sessions
+        barrier = threading.Barrier(n)
+        with ThreadPoolExecutor(n) as pool:
+            sessions = list(pool.map(lambda i: scroll_session(server.url, EXAMPLES[i % len(EXAMPLES)], args.changes,
+                                                              barrier), range(n)))
+        every = [lat for s in sessions for lat in s["latencies_ms"]]
+        concurrent = {"sessions": n, "changes_each": args.changes, "lost_changes": sum(s["lost"] for s in sessions),
+                      "sessions_that_lost_their_study": sum(s["lost"] > 0 for s in sessions),
+                      "p50_ms": round(percentile(every, 50), 1), "p95_ms": round(percentile(every, 95), 1),
+                      "worst_session_p95_ms": round(max(percentile(s["latencies_ms"], 95) for s in sessions), 1)}
+
+        for i, example in enumerate(EXAMPLES):  # warm-up: one load of each, so decoders and caches exist
+            call(server.url, "load_example", [example, False], session=f"loader{i % 3}")
+        time.sleep(1)
+        rss_before = server.rss_bytes()
+        t = time.perf_counter()
+        failed = 0
+        for i in range(args.loads):
+            kind, _ = call(server.url, "load_example", [EXAMPLES[i % len(EXAMPLES)], False], session=f"loader{i % 3}")
+            failed += kind != "complete"
+        seconds = time.perf_counter() - t
+        time.sleep(1)
+        rss_after = server.rss_bytes()
+        loads = {"loads": args.loads, "sessions": 3, "failed": failed, "seconds": round(seconds, 1),
+                 "rss_before_mb": round(rss_before / MB), "rss_after_mb": round(rss_after / MB),
+                 "growth_pct": round(100 * (rss_after - rss_before) / rss_before, 1)}
+    finally:
+        server.stop()
+    return {"concurrent": concurrent, "sequential_loads": loads}
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def report(hostile_figures: dict, scale: dict) -> None:
+    """Print the table of figures with their targets."""
+    idle_p95 = hostile_figures["victim_idle"]["p95_ms"]
+    print(f"\nvictim idle p95 {idle_p95} ms (after the attacks: {hostile_figures['victim_idle_after']['p95_ms']} ms); "
+          f"targets: refusal ≤ {TARGETS['refusal_s']} s, extra RSS ≤ {TARGETS['extra_rss_mb']:.0f} MB, "
+          f"disk ≤ {TARGETS['disk_mb']:.0f} MB, victim p95 ≤ {TARGETS['p95_ratio']:.0f} × idle")
+    header = (f"{'input':44} {'runs':>5} {'refusal s':>10} {'+RSS MB':>8} {'disk max/left MB':>17} "
+              f"{'victim p50/p95 ms':>18} {'× idle':>7}  verdict")
+    print(header)
+    print("-" * len(header))
+    for row in hostile_figures["rows"]:
+        v = row["victim"]
+        ratio = v["p95_ms"] / idle_p95 if idle_p95 else float("nan")
+        misses = [name for name, ok in (("time", row["refusal_s_max"] <= TARGETS["refusal_s"]),
+                                        ("RSS", row["extra_rss_mb"] <= TARGETS["extra_rss_mb"]),
+                                        ("disk", max(row["disk_max_mb"], row["disk_left_mb"]) <= TARGETS["disk_mb"]),
+                                        ("victim", ratio <= TARGETS["p95_ratio"] and v["lost"] == 0),
+                                        ("one line", not row["multi_line"]),
+                                        ("accepted", row.get("accepted", 0) == 0)) if not ok]
+        row["missed"] = misses
+        print(f"{row['input'][:44]:44} {row['runs']:>5} {row['refusal_s_max']:>10.3f} {row['extra_rss_mb']:>8.1f} "
+              f"{row['disk_max_mb']:>8.2f}/{row['disk_left_mb']:<8.2f} {v['p50_ms']:>8.1f}/{v['p95_ms']:<9.1f} "
+              f"{ratio:>7.2f}  {'MISSED ' + ', '.join(misses) if misses else 'ok'}")
+        print(f"    → {row['refusal']}")
+    print(f"app alive after the attacks: {hostile_figures['app_alive']}; patient data in the app log: "
+          f"{hostile_figures['log_has_phi']}; tracebacks in the log: {hostile_figures['log_tracebacks']}")
+    c, s = scale["concurrent"], scale["sequential_loads"]
+    print(f"\n{c['sessions']} sessions scrolling at once ({c['changes_each']} changes each, gradio_client): "
+          f"{c['sessions_that_lost_their_study']} lost their study (target 0: "
+          f"{verdict(c['sessions_that_lost_their_study'] == 0)}); slice change p50 {c['p50_ms']} ms, "
+          f"p95 {c['p95_ms']} ms, worst session's p95 {c['worst_session_p95_ms']} ms")
+    print(f"{s['loads']} sequential loads in {s['sessions']} sessions ({s['seconds']} s, {s['failed']} failed): "
+          f"RSS {s['rss_before_mb']} → {s['rss_after_mb']} MB, growth {s['growth_pct']} % "
+          f"(target ≤ {TARGETS['rss_growth_pct']:.0f} %: {verdict(s['growth_pct'] <= TARGETS['rss_growth_pct'])})")
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="shorter windows and fewer requests (< 5 min)")
+    parser.add_argument("--window", type=float, default=3.0, help="s each file attack is repeated for")
+    parser.add_argument("--idle", type=float, default=4.0, help="s of victim scrolling measured idle")
+    parser.add_argument("--sessions", type=int, default=2000, help="requests with made-up session hashes")
+    parser.add_argument("--detections", type=int, default=20, help="detections one session fires at once")
+    parser.add_argument("--scale-sessions", type=int, default=8, help="sessions scrolling at once")
+    parser.add_argument("--changes", type=int, default=40, help="slice changes per scrolling session")
+    parser.add_argument("--loads", type=int, default=30, help="sequential loads")
+    parser.add_argument("--json", type=Path, default=None, help="write the figures here")
+    args = parser.parse_args()
+    if args.quick:
+        args.window, args.idle, args.sessions, args.changes = 1.5, 2.0, 500, 20
+    load_start = uptime()
+    print(f"start: {load_start}")
+    with tempfile.TemporaryDirectory(prefix="slam-bench-hostile-") as tmp:
+        hostile_figures = hostile_section(args, Path(tmp))
+        scale = scale_section(args, Path(tmp))
+    report(hostile_figures, scale)
+    load_end = uptime()
+    print(f"end: {load_end}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"uptime_start": load_start, "uptime_end": load_end, "args": vars(args) | {
+            "json": str(args.json)}, "targets": TARGETS, "hostile": hostile_figures, "scale": scale}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
