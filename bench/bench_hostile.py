@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import statistics
@@ -183,6 +184,11 @@ class Scroller:
                 "p95_ms": round(percentile(latencies, 95), 1), "lost": sum(not ok for _, ok in inside)}
 
 
+def progress(row: dict) -> None:
+    """One line per measured input while the run goes on (the table comes at the end)."""
+    print(f"  {row['input']}: {row['runs']} runs, max {row['refusal_s_max']} s", flush=True)
+
+
 def one_line(text: object, width: int = 150) -> str:
     """The refusal as shown (first line, at most ``width`` characters), flagged when it had more lines."""
     text = str(text)
@@ -281,7 +287,8 @@ def fn_index(url: str, api_name: str) -> int:
 
 def burst(url: str, api_name: str, session: str, n: int) -> list[tuple[str, object, float]]:
     """``n`` events of one session, sent the way the browser sends them: ``n`` queue joins back to back,
-    then the session's one message stream. Returns (outcome, message, seconds from the first join).
+    then the session's one message stream. Returns (outcome, message, seconds from the first join), and
+    ('joined', '', seconds) when the last join was answered.
 
     (Gradio streams a session's messages to whichever stream of that session reads first, and
     ``/call/<api>/<id>`` ends only when all of the session's events are done: n concurrent ``/call`` requests
@@ -298,6 +305,7 @@ def burst(url: str, api_name: str, session: str, n: int) -> list[tuple[str, obje
                 pending.add(response.json()["event_id"])
             else:
                 results.append((f"http {response.status_code}", response.text, time.perf_counter() - start))
+        results.append(("joined", "", time.perf_counter() - start))
         with client.stream("GET", "gradio_api/queue/data", params={"session_hash": session}) as stream:
             for line in stream.iter_lines():
                 message = json.loads(line[5:]) if line.startswith("data:") else {}
@@ -321,6 +329,8 @@ def detection_flood(url: str, n: int, session: str, probe: Probe, victim: Scroll
     start = time.perf_counter()
     results = burst(url, "detect", session, n)
     end = time.perf_counter()
+    joined = next(t for kind, _, t in results if kind == "joined")
+    results = [r for r in results if r[0] != "joined"]
     ran = [t for kind, _, t in results if kind == "complete"]
     refused = [(m, t) for kind, m, t in results if kind != "complete"]
     messages = sorted({one_line(m, 90) for m, _ in refused})
@@ -331,7 +341,7 @@ def detection_flood(url: str, n: int, session: str, probe: Probe, victim: Scroll
             "refusal": f"{len(ran)} ran ({', '.join(f'{t:.1f}' for t in ran)} s), {len(refused)} refused: "
                        + " | ".join(messages),
             "multi_line": any("\n" in str(m) for m, _ in refused), "detections_ran": len(ran),
-            "detection_s": [round(t, 2) for t in ran], **probe.stop(), "victim": victim.window(start, end)}
+            "detection_s": [round(t, 2) for t in ran], "joins_s": round(joined, 3), **probe.stop(), "victim": victim.window(start, end)}
 
 
 def hostile_section(args: argparse.Namespace, base: Path) -> dict:
@@ -363,13 +373,19 @@ def hostile_section(args: argparse.Namespace, base: Path) -> dict:
     server = AppServer({"GRADIO_TEMP_DIR": str(gradio_dir), "TMPDIR": str(tmp_dir), "SLAM_MAX_UPLOAD": "50mb",
                         "SLAM_APP_LOG": str(base / "app.log")})
     rows = []
+
+    def add(row: dict) -> None:
+        rows.append(row)
+        progress(row)
+
     try:
         kind, loaded = call(server.url, "load_example", [EXAMPLES[0], False], session="victim")
         if kind != "complete":
             raise RuntimeError(f"the victim could not load {EXAMPLES[0]}: {loaded}")
         depth = int(re.search(r"(\d+) slices", loaded[0]).group(1))
         victim_dir = Path(re.search(r"file=([^\"]+)/view/", loaded[11]).group(1))
-        victim_view = next(victim_dir.glob("view/*.jpg"))
+        kind, sitting = call(server.url, "load_example", [EXAMPLES[2], False], session="sitter")  # loaded, idle
+        sitter_view = Path(re.search(r"file=([^\"]+)\"", sitting[11]).group(1))
         victim = Scroller(server.url, "victim", depth, "DBT-P00101")
         victim.start()
         time.sleep(args.idle)
@@ -378,17 +394,19 @@ def hostile_section(args: argparse.Namespace, base: Path) -> dict:
         probe = Probe(server.process.pid, [gradio_dir, tmp_dir], victim_dir)
 
         for name, path in files.items():
-            rows.append(measure(name, open_upload(server.url, path, "attacker"), probe, victim, args.window))
+            add(measure(name, open_upload(server.url, path, "attacker"), probe, victim, args.window))
         (bystander,) = upload(server.url, bystander_file)  # another user's upload, not opened yet
+        outside = ROOT / "examples" / "Breast-Cancer-Screening-DBT"
         for name, target in (("path: the Gradio temp folder", str(gradio_dir)),
                              ("path: another user's upload folder", str(Path(bystander).parent)),
-                             ("path: another session's rendered slice", str(victim_view))):
-            rows.append(measure(name, open_path(server.url, target, "attacker"), probe, victim, args.window))
-            rows[-1]["victim_files_intact"] = Path(bystander).is_file() and victim_view.is_file()
-        rows.append(measure("two 30 MB files in one upload (cap 50 MB)", over_cap(server.url, halves), probe, victim,
+                             ("path: another session's rendered slice", str(sitter_view)),
+                             ("path: a study folder outside the cache", str(outside))):
+            add(measure(name, open_path(server.url, target, "attacker"), probe, victim, args.window))
+            rows[-1]["others_files_intact"] = Path(bystander).is_file() and sitter_view.is_file()
+        add(measure("two 30 MB files in one upload (cap 50 MB)", over_cap(server.url, halves), probe, victim,
                             args.window))
-        rows.append(session_flood(server.url, args.sessions, gradio_dir / "slam-sessions", server, probe, victim))
-        rows.append(detection_flood(server.url, args.detections, "detector", probe, victim))
+        add(session_flood(server.url, args.sessions, gradio_dir / "slam-sessions", server, probe, victim))
+        add(detection_flood(server.url, args.detections, "detector", probe, victim))
         time.sleep(0.5)
         idle_after = victim.window(time.perf_counter() - args.idle, time.perf_counter())
         victim.stop()
@@ -402,27 +420,33 @@ def hostile_section(args: argparse.Namespace, base: Path) -> dict:
 
 
 def scroll_session(url: str, example: str, changes: int, barrier: threading.Barrier) -> dict:
-    """One user with its own gradio_client: load ``example``, then ``changes`` slice changes."""
+    """One user with its own gradio_client: load ``example``, then ``changes`` slice changes.
+
+    A failed load is reported (not raised), after the barrier, so the other sessions still scroll together.
+    """
     from gradio_client import Client
 
-    client = Client(url, verbose=False)
+    latencies, lost, error = [], 0, ""
+    client = None
     try:
+        client = Client(url, verbose=False)
         loaded = client.predict(example, False, api_name="/load_example")
         depth = int(re.search(r"(\d+) slices", loaded[0]).group(1))
-        patient = example.split()[0]
-        barrier.wait()  # everyone scrolls at once
-        latencies, lost = [], 0
-        for i in range(changes):
-            t0 = time.perf_counter()
-            try:
-                html = client.predict(*view_args(i % depth + 1), api_name="/show_slice")
-            except Exception as exc:  # noqa: BLE001 - an evicted study is an error here; count it
-                html = str(exc)
-            latencies.append((time.perf_counter() - t0) * 1000)
-            lost += f"ID {patient}" not in html
-        return {"example": example, "latencies_ms": latencies, "lost": lost}
-    finally:
+    except Exception as exc:  # noqa: BLE001 - any failure to open is this session's result
+        error, depth = f"load failed: {one_line(exc, 120)}", 0
+    barrier.wait(timeout=300)  # everyone scrolls at once
+    patient = example.split()[0]
+    for i in range(changes if depth else 0):
+        t0 = time.perf_counter()
+        try:
+            html = client.predict(*view_args(i % depth + 1), api_name="/show_slice")
+        except Exception as exc:  # noqa: BLE001 - an evicted study is an error here; count it
+            html = str(exc)
+        latencies.append((time.perf_counter() - t0) * 1000)
+        lost += f"ID {patient}" not in html
+    if client is not None:
         client.close()
+    return {"example": example, "latencies_ms": latencies, "lost": lost, "error": error}
 
 
 def scale_section(args: argparse.Namespace, base: Path) -> dict:
@@ -437,9 +461,11 @@ def scale_section(args: argparse.Namespace, base: Path) -> dict:
                                                               barrier), range(n)))
         every = [lat for s in sessions for lat in s["latencies_ms"]]
         concurrent = {"sessions": n, "changes_each": args.changes, "lost_changes": sum(s["lost"] for s in sessions),
-                      "sessions_that_lost_their_study": sum(s["lost"] > 0 for s in sessions),
+                      "sessions_that_lost_their_study": sum(s["lost"] > 0 or bool(s["error"]) for s in sessions),
+                      "errors": [s["error"] for s in sessions if s["error"]],
                       "p50_ms": round(percentile(every, 50), 1), "p95_ms": round(percentile(every, 95), 1),
-                      "worst_session_p95_ms": round(max(percentile(s["latencies_ms"], 95) for s in sessions), 1)}
+                      "worst_session_p95_ms": round(max((percentile(s["latencies_ms"], 95) for s in sessions if s["latencies_ms"]),
+                                                          default=math.nan), 1)}
 
         for i, example in enumerate(EXAMPLES):  # warm-up: one load of each, so decoders and caches exist
             call(server.url, "load_example", [example, False], session=f"loader{i % 3}")
@@ -465,8 +491,8 @@ def verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
 
-def report(hostile_figures: dict, scale: dict) -> None:
-    """Print the table of figures with their targets."""
+def report_hostile(hostile_figures: dict) -> None:
+    """Print the table of the attacks' figures with their targets (and mark each row's misses)."""
     idle_p95 = hostile_figures["victim_idle"]["p95_ms"]
     print(f"\nvictim idle p95 {idle_p95} ms (after the attacks: {hostile_figures['victim_idle_after']['p95_ms']} ms); "
           f"targets: refusal ≤ {TARGETS['refusal_s']} s, extra RSS ≤ {TARGETS['extra_rss_mb']:.0f} MB, "
@@ -483,7 +509,8 @@ def report(hostile_figures: dict, scale: dict) -> None:
                                         ("disk", max(row["disk_max_mb"], row["disk_left_mb"]) <= TARGETS["disk_mb"]),
                                         ("victim", ratio <= TARGETS["p95_ratio"] and v["lost"] == 0),
                                         ("one line", not row["multi_line"]),
-                                        ("accepted", row.get("accepted", 0) == 0)) if not ok]
+                                        ("accepted", row.get("accepted", 0) == 0),
+                                        ("deleted", row.get("others_files_intact", True))) if not ok]
         row["missed"] = misses
         print(f"{row['input'][:44]:44} {row['runs']:>5} {row['refusal_s_max']:>10.3f} {row['extra_rss_mb']:>8.1f} "
               f"{row['disk_max_mb']:>8.2f}/{row['disk_left_mb']:<8.2f} {v['p50_ms']:>8.1f}/{v['p95_ms']:<9.1f} "
@@ -491,11 +518,16 @@ def report(hostile_figures: dict, scale: dict) -> None:
         print(f"    → {row['refusal']}")
     print(f"app alive after the attacks: {hostile_figures['app_alive']}; patient data in the app log: "
           f"{hostile_figures['log_has_phi']}; tracebacks in the log: {hostile_figures['log_tracebacks']}")
+
+
+def report_scale(scale: dict) -> None:
+    """Print the two scale targets."""
     c, s = scale["concurrent"], scale["sequential_loads"]
     print(f"\n{c['sessions']} sessions scrolling at once ({c['changes_each']} changes each, gradio_client): "
           f"{c['sessions_that_lost_their_study']} lost their study (target 0: "
           f"{verdict(c['sessions_that_lost_their_study'] == 0)}); slice change p50 {c['p50_ms']} ms, "
-          f"p95 {c['p95_ms']} ms, worst session's p95 {c['worst_session_p95_ms']} ms")
+          f"p95 {c['p95_ms']} ms, worst session's p95 {c['worst_session_p95_ms']} ms"
+          + (f"; errors: {'; '.join(c['errors'])}" if c["errors"] else ""))
     print(f"{s['loads']} sequential loads in {s['sessions']} sessions ({s['seconds']} s, {s['failed']} failed): "
           f"RSS {s['rss_before_mb']} → {s['rss_after_mb']} MB, growth {s['growth_pct']} % "
           f"(target ≤ {TARGETS['rss_growth_pct']:.0f} %: {verdict(s['growth_pct'] <= TARGETS['rss_growth_pct'])})")
@@ -507,7 +539,8 @@ def uptime() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="shorter windows and fewer requests (< 5 min)")
+    parser.add_argument("--quick", action="store_true", help="shorter windows and fewer requests")
+    parser.add_argument("--part", choices=("all", "hostile", "scale"), default="all")
     parser.add_argument("--window", type=float, default=3.0, help="s each file attack is repeated for")
     parser.add_argument("--idle", type=float, default=4.0, help="s of victim scrolling measured idle")
     parser.add_argument("--sessions", type=int, default=2000, help="requests with made-up session hashes")
@@ -519,19 +552,27 @@ def main() -> int:
     args = parser.parse_args()
     if args.quick:
         args.window, args.idle, args.sessions, args.changes = 1.5, 2.0, 500, 20
-    load_start = uptime()
-    print(f"start: {load_start}")
+    figures = {"uptime_start": uptime(), "args": {k: str(v) for k, v in vars(args).items()}, "targets": TARGETS}
+    print(f"start: {figures['uptime_start']}")
     with tempfile.TemporaryDirectory(prefix="slam-bench-hostile-") as tmp:
-        hostile_figures = hostile_section(args, Path(tmp))
-        scale = scale_section(args, Path(tmp))
-    report(hostile_figures, scale)
-    load_end = uptime()
-    print(f"end: {load_end}")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"uptime_start": load_start, "uptime_end": load_end, "args": vars(args) | {
-            "json": str(args.json)}, "targets": TARGETS, "hostile": hostile_figures, "scale": scale}, indent=2) + "\n")
+        if args.part in ("all", "hostile"):
+            figures["hostile"] = hostile_section(args, Path(tmp))
+            report_hostile(figures["hostile"])
+            save(args.json, figures)
+        if args.part in ("all", "scale"):
+            figures["scale"] = scale_section(args, Path(tmp))
+            report_scale(figures["scale"])
+    figures["uptime_end"] = uptime()
+    print(f"end: {figures['uptime_end']}")
+    save(args.json, figures)
     return 0
+
+
+def save(path: Path | None, figures: dict) -> None:
+    """Write ``figures`` as JSON (after each part, so a later failure keeps what was measured)."""
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":
