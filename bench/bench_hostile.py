@@ -76,6 +76,12 @@ def proc_kib(pid: int, field: str) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (/proc/PID/stat), in s."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def reset_peak(pid: int) -> bool:
     """Reset the process's VmHWM to its current RSS (Linux ≥ 4.0, our own child); False when refused."""
     try:
@@ -117,6 +123,7 @@ class Probe:
 
     def start(self) -> None:
         self.rss0 = proc_kib(self.pid, "VmRSS")
+        self.cpu0 = cpu_seconds(self.pid)
         self.hwm_reset = reset_peak(self.pid)
         self.disk0 = disk_bytes(self.roots, self.exclude)
         self.rss_max, self.disk_max = self.rss0, self.disk0
@@ -131,12 +138,13 @@ class Probe:
             self._stop.wait(self.period_s)
 
     def stop(self) -> dict:
-        """rss_before_mb, peak_rss_mb, extra_rss_mb, disk_max_mb (above the start), disk_left_mb."""
+        """rss_before_mb, peak_rss_mb, extra_rss_mb, disk_max_mb (above the start), disk_left_mb, app_cpu_s
+        (the app's CPU time in the window, the victim's slice changes included)."""
         self._stop.set()
         self._thread.join()
         peak = max(self.rss_max, proc_kib(self.pid, "VmHWM") if self.hwm_reset else 0)
         left = disk_bytes(self.roots, self.exclude)
-        return {"rss_before_mb": round(self.rss0 * 1024 / MB), "peak_rss_mb": round(peak * 1024 / MB),
+        return {"app_cpu_s": round(cpu_seconds(self.pid) - self.cpu0, 2),"rss_before_mb": round(self.rss0 * 1024 / MB), "peak_rss_mb": round(peak * 1024 / MB),
                 "extra_rss_mb": round((peak - self.rss0) * 1024 / MB, 1),
                 "disk_max_mb": round(max(self.disk_max, left) / MB - self.disk0 / MB, 2),
                 "disk_left_mb": round((left - self.disk0) / MB, 2)}
@@ -325,6 +333,9 @@ def detection_flood(url: str, n: int, session: str, probe: Probe, victim: Scroll
     kind, _ = call(url, "load_example", [EXAMPLES[1], False], session=session)
     if kind != "complete":
         raise RuntimeError(f"the detection session could not load an example ({kind})")
+    t = time.perf_counter()  # one detection first: importing torch and loading the model is not the flood's cost
+    kind, _ = call(url, "detect", [], session=session)
+    first = time.perf_counter() - t
     probe.start()
     start = time.perf_counter()
     results = burst(url, "detect", session, n)
@@ -341,7 +352,8 @@ def detection_flood(url: str, n: int, session: str, probe: Probe, victim: Scroll
             "refusal": f"{len(ran)} ran ({', '.join(f'{t:.1f}' for t in ran)} s), {len(refused)} refused: "
                        + " | ".join(messages),
             "multi_line": any("\n" in str(m) for m, _ in refused), "detections_ran": len(ran),
-            "detection_s": [round(t, 2) for t in ran], "joins_s": round(joined, 3), **probe.stop(), "victim": victim.window(start, end)}
+            "detection_s": [round(t, 2) for t in ran], "joins_s": round(joined, 3),
+            "first_detection_s": round(first, 2), "first_detection": kind, **probe.stop(), "victim": victim.window(start, end)}
 
 
 def hostile_section(args: argparse.Namespace, base: Path) -> dict:
@@ -387,9 +399,11 @@ def hostile_section(args: argparse.Namespace, base: Path) -> dict:
         kind, sitting = call(server.url, "load_example", [EXAMPLES[2], False], session="sitter")  # loaded, idle
         sitter_view = Path(re.search(r"file=([^\"]+)\"", sitting[11]).group(1))
         victim = Scroller(server.url, "victim", depth, "DBT-P00101")
+        cpu0 = cpu_seconds(server.process.pid)
         victim.start()
         time.sleep(args.idle)
         idle = victim.window(0, time.perf_counter())
+        idle["app_cpu_ms_per_change"] = round(1000 * (cpu_seconds(server.process.pid) - cpu0) / max(idle["n"], 1), 2)
         print(f"victim idle: {idle['n']} slice changes, p50 {idle['p50_ms']} ms, p95 {idle['p95_ms']} ms")
         probe = Probe(server.process.pid, [gradio_dir, tmp_dir], victim_dir)
 
@@ -420,7 +434,8 @@ def hostile_section(args: argparse.Namespace, base: Path) -> dict:
 
 
 def scroll_session(url: str, example: str, changes: int, barrier: threading.Barrier) -> dict:
-    """One user with its own gradio_client: load ``example``, then ``changes`` slice changes.
+    """One user with its own gradio_client: load ``example``, then ``changes`` slice changes through the
+    client, then ``changes`` more as the browser sends them (direct POSTs with the client's session hash).
 
     A failed load is reported (not raised), after the barrier, so the other sessions still scroll together.
     """
@@ -444,9 +459,18 @@ def scroll_session(url: str, example: str, changes: int, barrier: threading.Barr
             html = str(exc)
         latencies.append((time.perf_counter() - t0) * 1000)
         lost += f"ID {patient}" not in html
+    barrier.wait(timeout=300)  # then all again, the way the browser sends a slice change (a direct POST)
+    direct = []
+    with httpx.Client(base_url=url, timeout=120) as raw:
+        for i in range(changes if depth else 0):
+            body = {"data": view_args(i % depth + 1), "session_hash": client.session_hash}
+            t0 = time.perf_counter()
+            response = raw.post("gradio_api/run/show_slice", json=body)
+            direct.append((time.perf_counter() - t0) * 1000)
+            lost += response.status_code != 200 or f"ID {patient}" not in response.json()["data"][0]
     if client is not None:
         client.close()
-    return {"example": example, "latencies_ms": latencies, "lost": lost, "error": error}
+    return {"example": example, "latencies_ms": latencies, "direct_ms": direct, "lost": lost, "error": error}
 
 
 def scale_section(args: argparse.Namespace, base: Path) -> dict:
@@ -460,10 +484,13 @@ def scale_section(args: argparse.Namespace, base: Path) -> dict:
             sessions = list(pool.map(lambda i: scroll_session(server.url, EXAMPLES[i % len(EXAMPLES)], args.changes,
                                                               barrier), range(n)))
         every = [lat for s in sessions for lat in s["latencies_ms"]]
+        direct = [lat for s in sessions for lat in s["direct_ms"]]
         concurrent = {"sessions": n, "changes_each": args.changes, "lost_changes": sum(s["lost"] for s in sessions),
                       "sessions_that_lost_their_study": sum(s["lost"] > 0 for s in sessions),
                       "loads_failed": [s["error"] for s in sessions if s["error"]],
                       "p50_ms": round(percentile(every, 50), 1), "p95_ms": round(percentile(every, 95), 1),
+                      "direct_p50_ms": round(percentile(direct, 50), 1),
+                      "direct_p95_ms": round(percentile(direct, 95), 1),
                       "worst_session_p95_ms": round(max((percentile(s["latencies_ms"], 95) for s in sessions if s["latencies_ms"]),
                                                           default=math.nan), 1)}
 
@@ -498,13 +525,16 @@ def report_hostile(hostile_figures: dict) -> None:
     print(f"\nvictim idle p95 {idle_p95} ms (after the attacks: {hostile_figures['victim_idle_after']['p95_ms']} ms); "
           f"targets: refusal ≤ {TARGETS['refusal_s']} s, extra RSS ≤ {TARGETS['extra_rss_mb']:.0f} MB, "
           f"disk ≤ {TARGETS['disk_mb']:.0f} MB, victim p95 ≤ {TARGETS['p95_ratio']:.0f} × idle")
-    header = (f"{'input':44} {'runs':>5} {'refusal s':>10} {'+RSS MB':>8} {'disk max/left MB':>17} "
+    per_change = hostile_figures["victim_idle"].get("app_cpu_ms_per_change", 0) / 1000
+    header = (f"{'input':44} {'runs':>5} {'refusal s':>10} {'CPU s/run':>9} {'+RSS MB':>8} {'disk max/left MB':>17} "
               f"{'victim p50/p95 ms':>18} {'× idle':>7}  verdict")
     print(header)
     print("-" * len(header))
     for row in hostile_figures["rows"]:
         v = row["victim"]
         ratio = v["p95_ms"] / idle_p95 if idle_p95 else float("nan")
+        # The app's CPU per attack: its CPU in the window less what the victim's changes cost when idle.
+        row["attack_cpu_s_per_run"] = round(max(row["app_cpu_s"] - v["n"] * per_change, 0) / row["runs"], 3)
         misses = [name for name, ok in (("time", row["refusal_s_max"] <= TARGETS["refusal_s"]),
                                         ("RSS", row["extra_rss_mb"] <= TARGETS["extra_rss_mb"]),
                                         ("disk", max(row["disk_max_mb"], row["disk_left_mb"]) <= TARGETS["disk_mb"]),
@@ -513,7 +543,8 @@ def report_hostile(hostile_figures: dict) -> None:
                                         ("accepted", row.get("accepted", 0) == 0),
                                         ("deleted", row.get("others_files_intact", True))) if not ok]
         row["missed"] = misses
-        print(f"{row['input'][:44]:44} {row['runs']:>5} {row['refusal_s_max']:>10.3f} {row['extra_rss_mb']:>8.1f} "
+        print(f"{row['input'][:44]:44} {row['runs']:>5} {row['refusal_s_max']:>10.3f} "
+              f"{row['attack_cpu_s_per_run']:>9.3f} {row['extra_rss_mb']:>8.1f} "
               f"{row['disk_max_mb']:>8.2f}/{row['disk_left_mb']:<8.2f} {v['p50_ms']:>8.1f}/{v['p95_ms']:<9.1f} "
               f"{ratio:>7.2f}  {'MISSED ' + ', '.join(misses) if misses else 'ok'}")
         print(f"    → {row['refusal']}")
@@ -527,7 +558,8 @@ def report_scale(scale: dict) -> None:
     print(f"\n{c['sessions']} sessions scrolling at once ({c['changes_each']} changes each, gradio_client): "
           f"{c['sessions_that_lost_their_study']} lost their study (target 0: "
           f"{verdict(c['sessions_that_lost_their_study'] == 0)}); slice change p50 {c['p50_ms']} ms, "
-          f"p95 {c['p95_ms']} ms, worst session's p95 {c['worst_session_p95_ms']} ms"
+          f"p95 {c['p95_ms']} ms, worst session's p95 {c['worst_session_p95_ms']} ms; as the browser sends them "
+          f"(direct POST): p50 {c['direct_p50_ms']} ms, p95 {c['direct_p95_ms']} ms"
           + (f"; loads failed: {'; '.join(c['loads_failed'])}" if c["loads_failed"] else ""))
     print(f"{s['loads']} sequential loads in {s['sessions']} sessions ({s['seconds']} s, {s['failed']} failed): "
           f"RSS {s['rss_before_mb']} → {s['rss_after_mb']} MB, growth {s['growth_pct']} % "
@@ -553,7 +585,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     args = parser.parse_args()
     if args.quick:
-        args.window, args.idle, args.sessions, args.changes = 1.5, 2.0, 500, 20
+        args.window, args.idle, args.sessions, args.changes = 1.5, 2.0, 300, 20
     figures = {"uptime_start": uptime(), "args": {k: str(v) for k, v in vars(args).items()}, "targets": TARGETS}
     print(f"start: {figures['uptime_start']}")
     with tempfile.TemporaryDirectory(prefix="slam-bench-hostile-") as tmp:
