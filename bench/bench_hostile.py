@@ -16,9 +16,10 @@ after another:
 For each: time to refusal (s), the refusal text, the app's peak RSS above its level before the input
 (VmHWM after resetting it through /proc/PID/clear_refs), disk used under the app's temp folders (the peak
 and what is left after; the victim's own rendered slices excluded), and the victim's slice change p50/p95
-against its idle p95. Then, on a fresh app, the two scale targets: ``--scale-sessions`` sessions (threads,
-each its own ``gradio_client``) loading an example and scrolling at once, and ``--loads`` sequential loads
-(RSS before/after).
+against its idle p95 over the same time just before that input (other jobs on a shared machine move the
+baseline), and the app's CPU per attack. Then, on a fresh app, the two scale targets: ``--scale-sessions``
+sessions (threads, each its own ``gradio_client``) loading an example and scrolling at once, through the
+client and then as the browser sends slice changes, and ``--loads`` sequential loads (RSS before/after).
 
 Run from the repository root: ``PYTHONPATH=. python bench/bench_hostile.py [--quick] [--json OUT]``.
 """
@@ -204,9 +205,18 @@ def one_line(text: object, width: int = 150) -> str:
     return (first[:width] + (" [+more lines]" if "\n" in text else "")) or "(empty)"
 
 
+def idle_before(victim: Scroller, seconds: float) -> dict:
+    """The victim's latency over ``seconds`` of nothing else: each input is compared with the idle just
+    before it, since other jobs on a shared machine change the baseline from minute to minute."""
+    start = time.perf_counter()
+    time.sleep(seconds)
+    return victim.window(start, time.perf_counter())
+
+
 def measure(name: str, attack: Callable[[], tuple[str, object]], probe: Probe, victim: Scroller,
             min_window_s: float, repeat: bool = True) -> dict:
     """Run ``attack`` (-> (outcome, message)) once, or back to back for ``min_window_s`` when ``repeat``."""
+    idle = idle_before(victim, min_window_s)
     probe.start()
     start = time.perf_counter()
     times, outcomes = [], []
@@ -221,7 +231,8 @@ def measure(name: str, attack: Callable[[], tuple[str, object]], probe: Probe, v
            "refusal_s_median": round(statistics.median(times), 3),
            "outcomes": sorted({kind for kind, _ in outcomes}), "refusal": one_line(outcomes[0][1]),
            "accepted": sum(kind in ("complete", "stored") for kind, _ in outcomes),
-           "multi_line": any("\n" in str(m) for _, m in outcomes), **probe.stop(), "victim": victim.window(start, end)}
+           "multi_line": any("\n" in str(m) for _, m in outcomes), **probe.stop(), "victim": victim.window(start, end),
+           "victim_idle": idle}
     return row
 
 
@@ -260,6 +271,7 @@ def session_flood(url: str, n: int, session_root: Path, server: AppServer, probe
     rss0 = server.rss_bytes()
     outcomes: list[str] = []
     times: list[float] = []
+    idle = idle_before(victim, 3.0)
 
     def worker(offset: int) -> None:
         with httpx.Client(base_url=url, timeout=60) as client:
@@ -283,7 +295,8 @@ def session_flood(url: str, n: int, session_root: Path, server: AppServer, probe
            "refusal": f"{outcomes.count('empty view')}/{n} answered the empty view; "
                       f"{folders} session folders created, {end - start:.1f} s in all",
            "multi_line": False, **probe.stop(), "victim": victim.window(start, end),
-           "rss_growth_mb": round((server.rss_bytes() - rss0) / MB, 1), "folders_created": folders}
+           "rss_growth_mb": round((server.rss_bytes() - rss0) / MB, 1), "folders_created": folders,
+           "victim_idle": idle}
     return row
 
 
@@ -336,6 +349,7 @@ def detection_flood(url: str, n: int, session: str, probe: Probe, victim: Scroll
     t = time.perf_counter()  # one detection first: importing torch and loading the model is not the flood's cost
     kind, _ = call(url, "detect", [], session=session)
     first = time.perf_counter() - t
+    idle = idle_before(victim, 3.0)
     probe.start()
     start = time.perf_counter()
     results = burst(url, "detect", session, n)
@@ -352,7 +366,7 @@ def detection_flood(url: str, n: int, session: str, probe: Probe, victim: Scroll
             "refusal": f"{len(ran)} ran ({', '.join(f'{t:.1f}' for t in ran)} s), {len(refused)} refused: "
                        + " | ".join(messages),
             "multi_line": any("\n" in str(m) for m, _ in refused), "detections_ran": len(ran),
-            "detection_s": [round(t, 2) for t in ran], "joins_s": round(joined, 3),
+            "detection_s": [round(t, 2) for t in ran], "joins_s": round(joined, 3), "victim_idle": idle,
             "first_detection_s": round(first, 2), "first_detection": kind, **probe.stop(), "victim": victim.window(start, end)}
 
 
@@ -421,8 +435,7 @@ def hostile_section(args: argparse.Namespace, base: Path) -> dict:
                             args.window))
         add(session_flood(server.url, args.sessions, gradio_dir / "slam-sessions", server, probe, victim))
         add(detection_flood(server.url, args.detections, "detector", probe, victim))
-        time.sleep(0.5)
-        idle_after = victim.window(time.perf_counter() - args.idle, time.perf_counter())
+        idle_after = idle_before(victim, args.idle)
         victim.stop()
         alive = server.process.poll() is None
     finally:
@@ -524,15 +537,16 @@ def report_hostile(hostile_figures: dict) -> None:
     idle_p95 = hostile_figures["victim_idle"]["p95_ms"]
     print(f"\nvictim idle p95 {idle_p95} ms (after the attacks: {hostile_figures['victim_idle_after']['p95_ms']} ms); "
           f"targets: refusal ≤ {TARGETS['refusal_s']} s, extra RSS ≤ {TARGETS['extra_rss_mb']:.0f} MB, "
-          f"disk ≤ {TARGETS['disk_mb']:.0f} MB, victim p95 ≤ {TARGETS['p95_ratio']:.0f} × idle")
+          f"disk ≤ {TARGETS['disk_mb']:.0f} MB, victim p95 ≤ {TARGETS['p95_ratio']:.0f} × its idle p95 just before")
     per_change = hostile_figures["victim_idle"].get("app_cpu_ms_per_change", 0) / 1000
     header = (f"{'input':44} {'runs':>5} {'refusal s':>10} {'CPU s/run':>9} {'+RSS MB':>8} {'disk max/left MB':>17} "
-              f"{'victim p50/p95 ms':>18} {'× idle':>7}  verdict")
+              f"{'victim p50/p95 ms':>18} {'idle p95':>8} {'× idle':>7}  verdict")
     print(header)
     print("-" * len(header))
     for row in hostile_figures["rows"]:
         v = row["victim"]
-        ratio = v["p95_ms"] / idle_p95 if idle_p95 else float("nan")
+        local = row["victim_idle"]["p95_ms"]
+        ratio = v["p95_ms"] / local if local else float("nan")
         # The app's CPU per attack: its CPU in the window less what the victim's changes cost when idle.
         row["attack_cpu_s_per_run"] = round(max(row["app_cpu_s"] - v["n"] * per_change, 0) / row["runs"], 3)
         misses = [name for name, ok in (("time", row["refusal_s_max"] <= TARGETS["refusal_s"]),
@@ -546,7 +560,7 @@ def report_hostile(hostile_figures: dict) -> None:
         print(f"{row['input'][:44]:44} {row['runs']:>5} {row['refusal_s_max']:>10.3f} "
               f"{row['attack_cpu_s_per_run']:>9.3f} {row['extra_rss_mb']:>8.1f} "
               f"{row['disk_max_mb']:>8.2f}/{row['disk_left_mb']:<8.2f} {v['p50_ms']:>8.1f}/{v['p95_ms']:<9.1f} "
-              f"{ratio:>7.2f}  {'MISSED ' + ', '.join(misses) if misses else 'ok'}")
+              f"{local:>8.1f} {ratio:>7.2f}  {'MISSED ' + ', '.join(misses) if misses else 'ok'}")
         print(f"    → {row['refusal']}")
     print(f"app alive after the attacks: {hostile_figures['app_alive']}; patient data in the app log: "
           f"{hostile_figures['log_has_phi']}; tracebacks in the log: {hostile_figures['log_tracebacks']}")
