@@ -79,7 +79,9 @@ def launch_kwargs() -> dict:
 
     owners = Middleware(uploads.UploadOwners)
     cap = Middleware(uploads.UploadCap, max_bytes=loading.parse_size(settings.MAX_UPLOAD))
-    return dict(max_file_size=settings.MAX_UPLOAD, css=layout.CSS, show_error=True,
+    # state_session_capacity: Gradio keeps ~130 KB of component state per session hash it has seen (10 000
+    # by default, ~1.3 GB); made-up hashes would fill it. Our own sessions live in settings.STORE.
+    return dict(max_file_size=settings.MAX_UPLOAD, css=layout.CSS, show_error=True, state_session_capacity=500,
                 allowed_paths=[str(settings.STORE.root)], run_history=False,
                 footer_links=["api", "gradio", "settings"], app_kwargs={"middleware": [owners, cap]})
 
