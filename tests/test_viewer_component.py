@@ -103,6 +103,14 @@ def _slice(page, view: str) -> int:
     return int(page.get_attribute(f'[data-viewport="{view}"]', "data-slice"))
 
 
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _spec(value: dict, view: str) -> dict:
     return next(v for v in value["viewports"] if v["id"] == view)
 
@@ -162,7 +170,8 @@ def test_left_drag_changes_window_level(page, shots):
     page.mouse.up()
     page.wait_for_timeout(300)
     after = _grab(page, "RCC")
-    assert np.abs(after - before).mean() > 5, "the image did not change"
+    changed = (np.abs(after - before) > 8).mean()
+    assert changed > 0.05, f"only {changed:.1%} of the viewport's pixels changed"
     assert page.inner_text('[data-viewport="RCC"] .corner.bl span >> nth=0') != label_before
     page.screenshot(path=str(shots / "viewer-window-level.png"))
 
@@ -181,13 +190,11 @@ def test_ruler_shows_mm_matching_the_pixel_spacing(page, demo, shots):
     page.mouse.down()
     page.mouse.move(cx + length_px / 2, cy, steps=10)
     page.mouse.up()
-    text = page.locator('[data-viewport="RCC"] svg text', has_text="mm").filter(has_not_text="slice").first
-    shown = text.inner_text() if text.count() else ""
-    lengths = [float(t.split()[0]) for t in page.locator('[data-viewport="RCC"] svg text').all_inner_texts()
-               if t.strip().endswith(" mm") and t.split()[0].replace(".", "", 1).isdigit()]
+    texts = page.eval_on_selector_all('[data-viewport="RCC"] svg text', "nodes => nodes.map(n => n.textContent)")
+    lengths = [float(t.split()[0]) for t in texts if t.strip().endswith(" mm") and _number(t.split()[0])]
     expected = length_px / px_per_pixel * spec["pixel_spacing_mm"][1]
     page.screenshot(path=str(shots / "viewer-ruler.png"))
-    assert lengths, f"no length shown ({shown!r})"
+    assert lengths, f"no length shown ({texts!r})"
     # the scale bar is a round number of mm too; the ruler is the one nearest the expected length
     measured = min(lengths, key=lambda mm: abs(mm - expected))
     assert abs(measured - expected) / expected < 0.01, (measured, expected, lengths)
@@ -233,7 +240,7 @@ def test_threshold_slider_hides_findings_client_side(page, demo):
     page.locator('input[aria-label="score threshold"]').fill(str((scores[-1] + scores[-2]) / 2))
     page.wait_for_timeout(200)
     assert count() == 1
-    page.click("text=boxes")
+    page.locator("label:has-text('boxes') input").click()
     page.wait_for_timeout(200)
     assert count() == 0
     assert requests == [], requests

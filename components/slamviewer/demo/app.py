@@ -26,7 +26,7 @@ from gradio_slamviewer import SlamViewer
 from slam.imaging.display import robust_window
 from slam.phantom.study import PhantomStudy, generate_study
 
-MAX_DISPLAY_ROWS = 1024  # display stacks above this are downsampled by an integer factor
+MAX_DISPLAY_ROWS = 1024  # taller stacks are shown downsampled (a full-size 2457 x 1996 view as 1024 x 832)
 EXAM = (("RCC", "R", "CC", 0), ("LCC", "L", "CC", 1), ("RMLO", "R", "MLO", 2), ("LMLO", "L", "MLO", 3))
 EXTRA_SLICES = (0, 4, 8, 2)  # per view: the views differ in depth, as real exams do, so sync maps by relative depth
 
@@ -43,11 +43,11 @@ class ServedView:
 
 
 def display_stack(native: np.ndarray, max_rows: int = MAX_DISPLAY_ROWS) -> np.ndarray:
-    """(D, H, W) -> (D, ceil(H/f), ceil(W/f)) uint16, area-averaged by the smallest integer f with H/f <= max_rows."""
-    factor = int(np.ceil(native.shape[1] / max_rows))
-    if factor == 1:
+    """(D, H, W) -> (D, h, w) uint16 area-averaged to h = min(H, max_rows) rows, the aspect ratio kept."""
+    depth, height, width = native.shape
+    if height <= max_rows:
         return native
-    size = (int(np.ceil(native.shape[2] / factor)), int(np.ceil(native.shape[1] / factor)))
+    size = (round(width * max_rows / height), max_rows)
     return np.stack([cv2.resize(s, size, interpolation=cv2.INTER_AREA) for s in native])
 
 
@@ -124,16 +124,16 @@ def add_routes(app: FastAPI, views: dict[str, ServedView]) -> None:
 def viewport_value(study: PhantomStudy, view: ServedView, token: str, name: str, position: int) -> dict:
     """The contract's viewport dict for ``study`` served under ``token``."""
     depth, rows, columns = view.display.shape
-    factor = study.volume.shape[1] / rows
-    spacing = [study.pixel_spacing[0] * factor, study.pixel_spacing[1] * factor]
+    fy, fx = study.volume.shape[1] / rows, study.volume.shape[2] / columns
+    spacing = [study.pixel_spacing[0] * fy, study.pixel_spacing[1] * fx]
     auto = robust_window(view.display)
     dicom = (study.window_center or auto[0], study.window_width or auto[1])
     low, high = float(view.display.min()), float(view.display.max())
     findings = []
     for number, lesion in enumerate(study.lesions):
         half = max(1, round(lesion.diameter_mm / 2 / study.slice_spacing))
-        findings.append({"x": lesion.x / factor, "y": lesion.y / factor, "width": lesion.width / factor,
-                         "height": lesion.height / factor, "slice": lesion.slice,
+        findings.append({"x": lesion.x / fx, "y": lesion.y / fy, "width": lesion.width / fx,
+                         "height": lesion.height / fy, "slice": lesion.slice,
                          "first_slice": max(0, lesion.slice - half), "last_slice": min(depth - 1, lesion.slice + half),
                          "score": round(max(0.05, 0.9 - 0.3 * number), 2), "label": f"F{number + 1}"})
     return {

@@ -139,6 +139,18 @@ function loadSlamImage(imageId: string): { promise: Promise<any> } {
 	return { promise };
 }
 
+/** The probe's label: the stored value and the position in mm from the image's top-left corner. */
+function probeText(data: any, targetId: string): string[] | undefined {
+	const stats = data.cachedStats?.[targetId];
+	if (!stats || stats.value === undefined || !stats.index) return undefined;
+	const info = infos.get(targetId.replace(/^imageId:/, ""));
+	const [column, row] = stats.index;
+	const where = info
+		? `${(column * info.columnSpacing).toFixed(1)}, ${(row * info.rowSpacing).toFixed(1)} mm`
+		: `(${column}, ${row})`;
+	return [`value ${Math.round(stats.value)}`, where];
+}
+
 function hasWebGL(): boolean {
 	const canvas = document.createElement("canvas");
 	return !!(canvas.getContext("webgl2") || canvas.getContext("webgl"));
@@ -163,7 +175,7 @@ export function initCornerstone(): Promise<void> {
 		group.addTool(PanTool.toolName);
 		group.addTool(ZoomTool.toolName, { zoomToCenter: false });
 		group.addTool(LengthTool.toolName);
-		group.addTool(ProbeTool.toolName);
+		group.addTool(ProbeTool.toolName, { getTextLines: probeText });
 		setLeftTool("wl");
 	})();
 	return ready;

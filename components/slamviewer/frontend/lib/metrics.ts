@@ -15,6 +15,7 @@ export interface Metrics {
 	viewports: Record<string, ViewportMetrics>;
 	sliceLatenciesMs: number[]; // key press -> the frame after the new slice was rendered
 	keyAt: number | null;
+	lastSmClick: { viewport: string; x: number; y: number; slice: number } | null; // display-stack pixel
 }
 
 declare global {
@@ -24,6 +25,6 @@ declare global {
 }
 
 export function metrics(): Metrics {
-	if (!window.__slamviewer) window.__slamviewer = { viewports: {}, sliceLatenciesMs: [], keyAt: null };
+	if (!window.__slamviewer) window.__slamviewer = { viewports: {}, sliceLatenciesMs: [], keyAt: null, lastSmClick: null };
 	return window.__slamviewer;
 }
