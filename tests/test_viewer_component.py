@@ -222,10 +222,16 @@ def test_clicking_a_finding_on_the_sm_jumps_to_its_slice(page, demo, shots):
     page.click('[data-viewport="LCC"] button.mode')
     page.wait_for_selector('[data-viewport="LCC"][data-mode="sm"]')
     rect = page.locator(f'[data-viewport="LCC"] [data-finding="{finding["label"]}"] rect').bounding_box()
+    page.locator("label:has-text('boxes') input").click()  # boxes off: no label lies over the point
     page.mouse.click(rect["x"] + rect["width"] / 2, rect["y"] + rect["height"] / 2)
     page.wait_for_selector('[data-viewport="LCC"][data-mode="slices"]')
-    x, y = int(finding["x"] + finding["width"] / 2), int(finding["y"] + finding["height"] / 2)
-    assert _slice(page, "LCC") in set(slice_map[y - 1:y + 2, x - 1:x + 2].ravel().tolist())
+    page.wait_for_function("() => window.__slamviewer.lastSmClick !== null")
+    clicked = page.evaluate("() => window.__slamviewer.lastSmClick")
+    # the pixel looked up is the one under the cursor (the box centre), and its slice is the server's
+    centre = (finding["x"] + finding["width"] / 2, finding["y"] + finding["height"] / 2)
+    assert abs(clicked["x"] - centre[0]) <= 1.5 and abs(clicked["y"] - centre[1]) <= 1.5, (clicked, centre)
+    page.wait_for_function(f"() => document.querySelector('[data-viewport=\"LCC\"]').dataset.slice"
+                           f" == '{int(slice_map[clicked['y'], clicked['x']])}'")
 
 
 def test_threshold_slider_hides_findings_client_side(page, demo):
