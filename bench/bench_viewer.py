@@ -78,7 +78,7 @@ def p95(values: list[float]) -> float:
     return float(np.percentile(values, 95))
 
 
-def run(url: str, presses: int, cine_s: float) -> dict:
+def run(url: str, presses: int, cine_s: float, render: str) -> dict:
     from playwright.sync_api import sync_playwright
 
     with urllib.request.urlopen(url + "config") as response:
@@ -103,16 +103,20 @@ def run(url: str, presses: int, cine_s: float) -> dict:
                 wire["viewer JS" if "/custom_component/" in address else "other JS"] += event["encodedDataLength"]
 
         cdp.on("Network.loadingFinished", finished)
-        page.goto(url)
+        page.goto(url if render == "auto" else f"{url}?slam_render={render}")
         page.wait_for_function("() => { const v = Object.values(window.__slamviewer?.viewports ?? {});"
                                " return v.length === 1 && v[0].loaded === v[0].total; }", timeout=600_000)
         loaded = page.evaluate("() => Object.values(window.__slamviewer.viewports)[0]")
         page.locator(f'[data-viewport="{spec["id"]}"]').hover()
-        for i in range(presses):
-            page.keyboard.press("ArrowDown" if (i // (spec["slices"] - 1)) % 2 == 0 else "ArrowUp")
-            page.wait_for_timeout(30)
-        page.wait_for_timeout(300)
+        current, step = loaded["slice"], 1
+        for i in range(presses):  # one press at a time: the next key after the last slice was painted
+            if not 0 <= current + step < spec["slices"]:
+                step = -step  # bounce at the ends of the stack
+            current += step
+            page.keyboard.press("ArrowDown" if step > 0 else "ArrowUp")
+            page.wait_for_function(f"() => window.__slamviewer.sliceLatenciesMs.length > {i}", timeout=10_000)
         latencies = page.evaluate("() => window.__slamviewer.sliceLatenciesMs")
+        renderer = page.evaluate("() => window.__slamviewer.renderer")
 
         renders = "() => Object.values(window.__slamviewer.viewports)[0].renders"
         page.keyboard.press(" ")
@@ -125,7 +129,7 @@ def run(url: str, presses: int, cine_s: float) -> dict:
         template = url.rstrip("/") + spec["stack_url"]
         round_trips = page.evaluate(ROUND_TRIP_JS, [template, spec["rows"], spec["columns"], min(20, spec["slices"])])
         browser.close()
-    return {"spec": spec, "loaded": loaded, "latencies": latencies, "cine": (r1 - r0) / (t1 - t0),
+    return {"spec": spec, "loaded": loaded, "latencies": latencies, "cine": (r1 - r0) / (t1 - t0), "renderer": renderer,
             "round_trips": round_trips, "wire": wire}
 
 
@@ -133,30 +137,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=("small", "medium", "full"), default="full")
     parser.add_argument("--depth", type=int, default=64)
-    parser.add_argument("--presses", type=int, default=120)
+    parser.add_argument("--presses", type=int, default=100)
     parser.add_argument("--cine-seconds", type=float, default=5.0)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/slam-viewer-bench"))
+    parser.add_argument("--render", default="auto,gpu",
+                        help="comma-separated: auto (the viewer's choice), cpu, gpu (Cornerstone's two paths)")
     args = parser.parse_args()
     process, url = start_demo(args.size, args.depth, args.cache)
     try:
-        result = run(url, args.presses, args.cine_seconds)
+        results = [run(url, args.presses, args.cine_seconds, render) for render in args.render.split(",")]
     finally:
         process.terminate()
         process.wait(timeout=30)
-    spec, loaded, latencies = result["spec"], result["loaded"], result["latencies"]
     mb = 1024 * 1024
+    spec = results[0]["spec"]
     print(f"study: {spec['slices']} x {spec['full_rows']} x {spec['full_columns']} ({args.size}), display stack "
-          f"{spec['slices']} x {spec['rows']} x {spec['columns']} uint16 = {spec['slices'] * spec['rows'] * spec['columns'] * 2 / mb:.1f} MB raw")
-    print(f"slice change, key press -> painted: median {np.median(latencies):.1f} ms, p95 {p95(latencies):.1f} ms "
-          f"over {len(latencies)} presses (target p95 <= 16 ms)")
-    print(f"straightforward way, one server round trip per slice: median {np.median(result['round_trips']):.1f} ms, "
-          f"p95 {p95(result['round_trips']):.1f} ms over {len(result['round_trips'])} slices")
-    print(f"cine at 20/s: {result['cine']:.1f} slices/s (target 20)")
-    print(f"first slice on screen: {loaded['firstImageMs'] / 1000:.2f} s after the stack URL is known (target <= 1.5 s)")
-    print(f"whole stack in the browser: {loaded['stackLoadedMs'] / 1000:.2f} s (target <= 5 s)")
-    wire = result["wire"]
-    print(f"over the wire: viewer JS {wire['viewer JS'] / mb:.2f} MB (target <= 3 MB), Gradio's own JS "
-          f"{wire['other JS'] / mb:.2f} MB, stack {wire['stack'] / mb:.1f} MB (target <= 60 MB)")
+          f"{spec['slices']} x {spec['rows']} x {spec['columns']} uint16 = "
+          f"{spec['slices'] * spec['rows'] * spec['columns'] * 2 / mb:.1f} MB raw")
+    for result in results:
+        loaded, latencies, renderer = result["loaded"], result["latencies"], result["renderer"]
+        print(f"-- Cornerstone3D {renderer['backend'].upper()} rendering (WebGL: {renderer['webgl']})")
+        print(f"slice change, key press -> painted: median {np.median(latencies):.1f} ms, p95 {p95(latencies):.1f} ms "
+              f"over {len(latencies)} presses (target p95 <= 16 ms)")
+        print(f"straightforward way, one server round trip per slice: median {np.median(result['round_trips']):.1f} "
+              f"ms, p95 {p95(result['round_trips']):.1f} ms over {len(result['round_trips'])} slices")
+        print(f"cine at 20/s: {result['cine']:.1f} slices/s (target 20)")
+        print(f"first slice on screen: {loaded['firstImageMs'] / 1000:.2f} s after the stack URL is known "
+              "(target <= 1.5 s)")
+        print(f"whole stack in the browser: {loaded['stackLoadedMs'] / 1000:.2f} s (target <= 5 s)")
+        wire = result["wire"]
+        print(f"over the wire: viewer JS {wire['viewer JS'] / mb:.2f} MB (target <= 3 MB), Gradio's own JS "
+              f"{wire['other JS'] / mb:.2f} MB, stack {wire['stack'] / mb:.1f} MB (target <= 60 MB)")
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
 
 

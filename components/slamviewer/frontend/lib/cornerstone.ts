@@ -23,6 +23,7 @@ import {
 	Enums as ToolEnums
 } from "@cornerstonejs/tools";
 import { fetchUint16 } from "./pixels";
+import { metrics } from "./metrics";
 
 export const ENGINE_ID = "slamviewer-engine";
 export const TOOL_GROUP_ID = "slamviewer-tools";
@@ -151,9 +152,16 @@ function probeText(data: any, targetId: string): string[] | undefined {
 	return [`value ${Math.round(stats.value)}`, where];
 }
 
-function hasWebGL(): boolean {
+/** "cpu" without WebGL or with a software WebGL (SwiftShader, llvmpipe: Cornerstone's CPU path is faster
+ * there), else "gpu"; the page URL's ``slam_render=cpu|gpu`` overrides it (for measuring both). */
+export function chooseRenderer(): { backend: "cpu" | "gpu"; webgl: string } {
 	const canvas = document.createElement("canvas");
-	return !!(canvas.getContext("webgl2") || canvas.getContext("webgl"));
+	const gl = (canvas.getContext("webgl2") || canvas.getContext("webgl")) as WebGLRenderingContext | null;
+	const info = gl?.getExtension("WEBGL_debug_renderer_info");
+	const webgl = gl ? String(info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER)) : "none";
+	const forced = new URLSearchParams(window.location.search).get("slam_render");
+	if (forced === "cpu" || forced === "gpu") return { backend: forced, webgl };
+	return { backend: !gl || /swiftshader|llvmpipe|softpipe/i.test(webgl) ? "cpu" : "gpu", webgl };
 }
 
 /** Initialise Cornerstone3D once (later calls wait for the first). Falls back to CPU rendering without WebGL. */
@@ -161,7 +169,9 @@ export function initCornerstone(): Promise<void> {
 	if (ready) return ready;
 	ready = (async () => {
 		await csInit();
-		if (!hasWebGL()) setUseCPURendering(true);
+		const renderer = chooseRenderer();
+		metrics().renderer = renderer;
+		if (renderer.backend === "cpu") setUseCPURendering(true);
 		toolsInit();
 		imageLoader.registerImageLoader("slam", loadSlamImage as any);
 		metaData.addProvider(provider as any, 10000);

@@ -16,6 +16,7 @@ export interface Metrics {
 	sliceLatenciesMs: number[]; // key press -> the frame after the new slice was rendered
 	keyAt: number | null;
 	lastSmClick: { viewport: string; x: number; y: number; slice: number } | null; // display-stack pixel
+	renderer: { backend: "cpu" | "gpu"; webgl: string } | null; // Cornerstone's rendering path, the WebGL renderer
 }
 
 declare global {
@@ -25,6 +26,6 @@ declare global {
 }
 
 export function metrics(): Metrics {
-	if (!window.__slamviewer) window.__slamviewer = { viewports: {}, sliceLatenciesMs: [], keyAt: null, lastSmClick: null };
+	if (!window.__slamviewer) window.__slamviewer = { viewports: {}, sliceLatenciesMs: [], keyAt: null, lastSmClick: null, renderer: null };
 	return window.__slamviewer;
 }
