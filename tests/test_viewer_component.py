@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 DEMO = ROOT / "components" / "slamviewer" / "demo" / "app.py"
@@ -40,18 +41,13 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """The demo server with the 4-view exam; yields (base URL, the viewer's value as the server sent it)."""
-    _require_chromium()
-    pytest.importorskip("gradio_slamviewer", reason="pip install ./components/slamviewer")
+def _start_demo(log: Path, *args: str):
+    """Start the demo with ``args``; returns (process, base URL, the viewer's value as the server sent it)."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("viewer") / "demo.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "GRADIO_ANALYTICS_ENABLED": "False"}
     with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, str(DEMO), "--size", "small", "--views", "4", "--depth",
-                                    str(DEPTH), "--port", str(port)], cwd=ROOT, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen([sys.executable, str(DEMO), "--size", "small", "--depth", str(DEPTH), *args,
+                                    "--port", str(port)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 240
     while True:
@@ -67,6 +63,27 @@ def demo(tmp_path_factory):
                 pytest.fail("the demo did not start in 240 s")
             time.sleep(1)
     value = next(c["props"]["value"] for c in config["components"] if c.get("props", {}).get("elem_id") == "viewer")
+    return process, url, value
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo server with the 4-view exam; yields (base URL, the viewer's value)."""
+    _require_chromium()
+    pytest.importorskip("gradio_slamviewer", reason="pip install ./components/slamviewer")
+    process, url, value = _start_demo(tmp_path_factory.mktemp("viewer") / "demo.log", "--views", "4")
+    yield url, value
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def zoom_demo(tmp_path_factory):
+    """One view whose 384-row phantom is shown at 192 rows, so that it is upscaled on screen."""
+    _require_chromium()
+    pytest.importorskip("gradio_slamviewer", reason="pip install ./components/slamviewer")
+    process, url, value = _start_demo(tmp_path_factory.mktemp("viewer") / "zoom.log", "--views", "1",
+                                      "--display-rows", "192")
     yield url, value
     process.terminate()
     process.wait(timeout=20)
@@ -79,11 +96,11 @@ def shots(tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.fixture
-def page(demo):
+@contextmanager
+def _browser_page(url: str, views: int):
+    """Chromium at 1440 x 900 on ``url``, once each of the ``views`` viewports has its whole stack."""
     from playwright.sync_api import sync_playwright
 
-    url, _ = demo
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
                                     args=["--no-sandbox", "--disable-dev-shm-usage"])
@@ -92,11 +109,18 @@ def page(demo):
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(url)
         page.wait_for_function(
-            "() => { const v = Object.values(window.__slamviewer?.viewports ?? {});"
-            " return v.length === 4 && v.every(x => x.loaded === x.total && x.renders > 0); }", timeout=90_000)
+            "(n) => { const v = Object.values(window.__slamviewer?.viewports ?? {});"
+            " return v.length === n && v.every(x => x.loaded === x.total && x.renders > 0); }", arg=views,
+            timeout=90_000)
         yield page
         assert not errors, errors
         browser.close()
+
+
+@pytest.fixture
+def page(demo):
+    with _browser_page(demo[0], 4) as page:
+        yield page
 
 
 def _slice(page, view: str) -> int:
@@ -123,6 +147,8 @@ def _grab(page, view: str) -> np.ndarray:
     return cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE).astype(np.float32)
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_exam_hangs_rcc_lcc_over_rmlo_lmlo(page, shots):
     boxes = {view: page.locator(f'[data-viewport="{view}"]').bounding_box() for view in HANGING}
     xs = sorted({round(b["x"]) for b in boxes.values()})
@@ -137,6 +163,8 @@ def test_exam_hangs_rcc_lcc_over_rmlo_lmlo(page, shots):
     page.screenshot(path=str(shots / "viewer-2x2-hanging.png"))
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_wheel_and_keys_change_the_slice_without_a_request(page, demo, shots):
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
@@ -159,6 +187,8 @@ def test_wheel_and_keys_change_the_slice_without_a_request(page, demo, shots):
     page.screenshot(path=str(shots / "viewer-scrolled.png"))
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_left_drag_changes_window_level(page, shots):
     before = _grab(page, "RCC")
     label_before = page.inner_text('[data-viewport="RCC"] .corner.bl span >> nth=0')
@@ -176,6 +206,8 @@ def test_left_drag_changes_window_level(page, shots):
     page.screenshot(path=str(shots / "viewer-window-level.png"))
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_ruler_shows_mm_matching_the_pixel_spacing(page, demo, shots):
     _, value = demo
     spec = _spec(value, "RCC")
@@ -183,16 +215,19 @@ def test_ruler_shows_mm_matching_the_pixel_spacing(page, demo, shots):
     page.wait_for_timeout(500)
     page.click("button:has-text('ruler')")
     canvas = page.locator('[data-viewport="RCC"] canvas').first.bounding_box()
-    # Reset fits the whole image in the viewport: screen px per display pixel is the smaller ratio.
+    # Reset fits the whole image in the viewport (screen px per display pixel: the smaller ratio), its chest
+    # wall against the right edge for a right view; the ruler runs down the middle of the image.
     px_per_pixel = min(canvas["width"] / spec["columns"], canvas["height"] / spec["rows"])
-    cx, cy, length_px = canvas["x"] + canvas["width"] / 2, canvas["y"] + canvas["height"] / 2, 400
-    page.mouse.move(cx - length_px / 2, cy)
+    x = canvas["x"] + canvas["width"] - spec["columns"] * px_per_pixel / 2
+    cy, length_px = canvas["y"] + canvas["height"] / 2, 300
+    page.mouse.move(x, cy - length_px / 2)
     page.mouse.down()
-    page.mouse.move(cx + length_px / 2, cy, steps=10)
+    page.mouse.move(x, cy + length_px / 2, steps=10)
     page.mouse.up()
+    page.wait_for_timeout(500)  # the label follows the last mouse move
     texts = page.eval_on_selector_all('[data-viewport="RCC"] svg text', "nodes => nodes.map(n => n.textContent)")
     lengths = [float(t.split()[0]) for t in texts if t.strip().endswith(" mm") and _number(t.split()[0])]
-    expected = length_px / px_per_pixel * spec["pixel_spacing_mm"][1]
+    expected = length_px / px_per_pixel * spec["pixel_spacing_mm"][0]
     page.screenshot(path=str(shots / "viewer-ruler.png"))
     assert lengths, f"no length shown ({texts!r})"
     # the scale bar is a round number of mm too; the ruler is the one nearest the expected length
@@ -200,6 +235,8 @@ def test_ruler_shows_mm_matching_the_pixel_spacing(page, demo, shots):
     assert abs(measured - expected) / expected < 0.01, (measured, expected, lengths)
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_clicking_a_finding_on_the_sm_jumps_to_its_slice(page, demo, shots):
     url, value = demo
     spec = _spec(value, "LCC")
@@ -234,6 +271,8 @@ def test_clicking_a_finding_on_the_sm_jumps_to_its_slice(page, demo, shots):
                            f" == '{int(slice_map[clicked['y'], clicked['x']])}'")
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_threshold_slider_hides_findings_client_side(page, demo):
     _, value = demo
     scores = sorted(f["score"] for f in _spec(value, "RCC")["findings"])
@@ -252,6 +291,8 @@ def test_threshold_slider_hides_findings_client_side(page, demo):
     assert requests == [], requests
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_synchronised_scrolling_by_relative_depth(page, demo, shots):
     _, value = demo
     slices = {view: _spec(value, view)["slices"] for view in HANGING}
@@ -275,3 +316,60 @@ def test_synchronised_scrolling_by_relative_depth(page, demo, shots):
     page.wait_for_function('() => document.querySelector(\'[data-viewport="RCC"]\').dataset.slice == "6"')
     page.wait_for_timeout(200)
     assert {view: _slice(page, view) for view in others} == others
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_zoom_beyond_display_resolution_fetches_the_native_region(zoom_demo, shots):
+    url, value = zoom_demo
+    spec = value["viewports"][0]
+    assert spec["full_columns"] > spec["columns"]
+    with _browser_page(url, 1) as page:
+        regions: list[str] = []
+        page.on("request", lambda r: regions.append(r.url) if "/slam/region/" in r.url else None)
+        box = page.locator(f'[data-viewport="{spec["id"]}"]').bounding_box()
+        page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] / 2)
+        def px_per_mm() -> float:  # from the scale bar: its length on screen over its label in mm
+            bar = f'[data-viewport="{spec["id"]}"] .scale'
+            x1, x2 = (float(page.get_attribute(f"{bar} line", k)) for k in ("x1", "x2"))
+            return (x2 - x1) / float(page.text_content(f"{bar} text").split()[0])
+
+        fitted = px_per_mm()
+        page.keyboard.down("Control")
+        for _ in range(6):
+            page.mouse.wheel(0, -240)
+            page.wait_for_timeout(50)
+        page.keyboard.up("Control")
+        page.wait_for_timeout(600)  # the region is asked for 300 ms after the camera settles
+        page.wait_for_selector(f'[data-viewport="{spec["id"]}"] canvas.region.shown', timeout=10_000)
+        page.screenshot(path=str(shots / "viewer-zoomed-native.png"))
+        assert px_per_mm() > 1.2 * fitted, "ctrl + wheel zooms in"
+        query = dict(part.split("=") for part in regions[-1].split("?")[1].split("&"))
+        x0, x1, out_w = int(query["x0"]), int(query["x1"]), int(query["out_w"])
+        # the image is as tall as the viewport when fitted: zoomed in, only some of its rows are visible
+        assert int(query["y1"]) - int(query["y0"]) < spec["rows"], "only the visible part is asked for"
+        assert out_w > x1 - x0, "the region is asked for at more than display resolution"
+        assert out_w <= round((x1 - x0) * spec["full_columns"] / spec["columns"]) + 1, "never beyond native"
+
+
+def _value(**changes) -> dict:
+    viewport = {"id": "RCC", "position": 0, "slices": 4, "rows": 8, "columns": 6, "pixel_spacing_mm": [0.1, 0.1],
+                "stack_url": "/slam/stack/T/{index}", "window": {"center": 1.0, "width": 2.0}}
+    return {"viewports": [{**viewport, **changes}], "threshold": 0.5, "show_boxes": True, "sync": True}
+
+
+def test_check_value_accepts_the_contract_and_names_what_is_wrong():
+    viewer = pytest.importorskip("gradio_slamviewer")
+    assert viewer.check_value(None) is None
+    assert viewer.check_value(_value()) == _value()
+    bad = {"position": (5, "position is 5; 0, 1, 2 or 3"), "stack_url": ("/slam/stack/T", "lacks '{index}'"),
+           "rows": (0, "rows is 0; a positive integer"), "pixel_spacing_mm": ([0.1], "[row_mm, column_mm]")}
+    for key, (wrong, message) in bad.items():
+        with pytest.raises(ValueError, match=re.escape(message)):
+            viewer.check_value(_value(**{key: wrong}))
+    twice = _value()
+    twice["viewports"].append(dict(twice["viewports"][0], id="LCC"))
+    with pytest.raises(ValueError, match="repeat"):
+        viewer.check_value(twice)
+    with pytest.raises(ValueError, match="1 to 4 viewports"):
+        viewer.check_value({"viewports": []})

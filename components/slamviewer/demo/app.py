@@ -52,10 +52,10 @@ def display_stack(native: np.ndarray, max_rows: int = MAX_DISPLAY_ROWS) -> np.nd
     return np.stack([cv2.resize(s, size, interpolation=cv2.INTER_AREA) for s in native])
 
 
-def served_view(study: PhantomStudy) -> ServedView:
+def served_view(study: PhantomStudy, max_rows: int = MAX_DISPLAY_ROWS) -> ServedView:
     """The display stack, SM and SM slice map of a phantom study (stored orientation is display orientation:
     the phantom puts the chest wall on the right edge of R views and the left edge of L views)."""
-    display = display_stack(study.volume)
+    display = display_stack(study.volume, max_rows)
     gzipped = [gzip.compress(s.astype("<u2").tobytes(), compresslevel=1) for s in display]
     return ServedView(display, study.volume, display.max(axis=0), display.argmax(axis=0).astype(np.uint16), gzipped)
 
@@ -170,14 +170,15 @@ def selected(evt: gr.SelectData) -> dict:
     return evt.value
 
 
-def build_app(size: str = "small", n_views: int = 1, depth: int = 24, cache_dir: Path | None = None) -> FastAPI:
+def build_app(size: str = "small", n_views: int = 1, depth: int = 24, cache_dir: Path | None = None,
+              max_rows: int = MAX_DISPLAY_ROWS) -> FastAPI:
     """A FastAPI app with the contract routes and the Gradio demo at /: 1 view (R CC) or the 4-view exam."""
     views: dict[str, ServedView] = {}
     value: dict = {"viewports": [], "threshold": 0.5, "show_boxes": True, "sync": True}
     for seed, (name, laterality, view_name, position) in enumerate(EXAM[:n_views], start=7):
         study = load_study(seed, size, view_name, laterality, depth + EXTRA_SLICES[position], cache_dir)
         token = secrets.token_urlsafe(24)
-        views[token] = served_view(study)
+        views[token] = served_view(study, max_rows)
         value["viewports"].append(viewport_value(study, views[token], token, name, position))
     app = FastAPI()
     add_routes(app, views)
@@ -196,9 +197,12 @@ def main() -> None:
     parser.add_argument("--views", type=int, choices=(1, 2, 4), default=1)
     parser.add_argument("--depth", type=int, default=24, help="slices of R CC (the other views have a few more)")
     parser.add_argument("--cache", type=Path, default=None, help="folder to cache generated phantoms in")
+    parser.add_argument("--display-rows", type=int, default=MAX_DISPLAY_ROWS,
+                        help="display stacks taller than this are downsampled (zoom then fetches native regions)")
     parser.add_argument("--port", type=int, default=7870)
     args = parser.parse_args()
-    uvicorn.run(build_app(args.size, args.views, args.depth, args.cache), host="127.0.0.1", port=args.port,
+    uvicorn.run(build_app(args.size, args.views, args.depth, args.cache, args.display_rows), host="127.0.0.1",
+                port=args.port,
                 log_level="warning")
 
 
