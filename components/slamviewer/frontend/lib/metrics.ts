@@ -9,6 +9,7 @@ export interface ViewportMetrics {
 	stackLoadedMs: number | null; // from the mount to the last slice in the browser
 	renders: number;
 	error: string | null;
+	alignedBy: number | null; // canvas px the image was last panned to put its chest wall at the inner edge
 }
 
 export interface Metrics {
