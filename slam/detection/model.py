@@ -80,6 +80,13 @@ class SliceAttention(nn.Module):
         return self.mlp(c5.mean(dim=(-2, -1))).squeeze(-1)
 
 
+def fuse(levels: list[Tensor], logits: Tensor) -> list[Tensor]:
+    """Per-slice levels, each (B, N, C, h, w), and slice logits (B, N) -> the fused (B, C, h, w)
+    maps: each level summed over the slices with the softmax of the logits as weights."""
+    weights = logits.softmax(dim=1)
+    return [torch.einsum("bn,bnchw->bchw", weights, f) for f in levels]
+
+
 class SliceAttentionBackbone(nn.Module):
     """Volumes (B, N, H, W) in [0, 1] -> (fused FPN maps {"0": /8, "1": /16, "2": /32}, logits (B, N)).
 
@@ -108,8 +115,7 @@ class SliceAttentionBackbone(nn.Module):
         """The fusion: C3, C4, C5 each summed over the slices with the softmax of the slice
         logits as weights -> three (B, C, h, w) maps (before the FPN), and the logits (B, N)."""
         levels, logits = self.slice_features(volumes)
-        weights = logits.softmax(dim=1)
-        return [torch.einsum("bn,bnchw->bchw", weights, f) for f in levels], logits
+        return fuse(levels, logits), logits
 
     def forward(self, volumes: Tensor) -> tuple[OrderedDict[str, Tensor], Tensor]:
         fused, logits = self.fused_levels(volumes)
@@ -214,6 +220,36 @@ class SlamDetector(FasterRCNN):
         proposals, rpn_losses = self.rpn(images, features, targets)
         detections, head_losses = self.roi_heads(features, proposals, images.image_sizes, targets)
         return detections, {**head_losses, **rpn_losses}
+
+    def detect_volume(self, volume: Tensor) -> tuple[dict[str, Tensor], Tensor, list[Tensor], tuple[int, int]]:
+        """Eval forward pass of ONE volume (N, H, W) in [0, 1], keeping what the per-finding depth
+        needs: (detections as in :meth:`forward`, logits (N,), the per-slice C3..C5 each
+        (N, C, h, w), the image size (H, W)). The detections are those of ``forward``."""
+        images, _ = self.transform([volume])
+        levels, logits = self.backbone.slice_features(images.tensors)
+        detections, _ = self.detect_fused(fuse(levels, logits), images)
+        return detections[0], logits[0], [f[0] for f in levels], images.image_sizes[0]
+
+    def box_slice_scores(self, levels: list[Tensor], boxes: Tensor, image_size: tuple[int, int]) -> Tensor:
+        """Each box's lesion probability on each slice of its own, (K, N): the FPN, the multi-scale
+        RoIAlign and the RoI heads (box head, classifier) run on every sampled slice's own C3..C5
+        (``levels``, each (N, C, h, w), from :meth:`detect_volume`) for ``boxes`` (K, 4) x1, y1, x2,
+        y2 in input pixels. Where along the slices the heads see the lesion in a box is its depth
+        (``slam.detection.postprocess.slice_run``); the fused map alone has none.
+
+        Why these heads can score single slices: the FPN is affine (convolutions, nearest
+        upsampling, sums; no norm or activation) and the softmax weights sum to 1, so the fused FPN
+        maps ARE the attention-weighted mean of the per-slice FPN maps: the heads score slices in
+        the very feature space they were trained on.
+        """
+        n, k = levels[0].shape[0], boxes.shape[0]
+        if k == 0:
+            return levels[0].new_zeros((0, n))
+        features = self.backbone.fpn(OrderedDict((str(i), f) for i, f in enumerate(levels)))
+        boxes = boxes.to(levels[0].dtype)
+        pooled = self.roi_heads.box_roi_pool(features, [boxes] * n, [image_size] * n)  # (n * k, C, 5, 5)
+        class_logits, _ = self.roi_heads.box_predictor(self.roi_heads.box_head(pooled))
+        return class_logits.softmax(-1)[:, 1].reshape(n, k).T
 
     def forward(self, volumes, targets: list[dict[str, Tensor]] | None = None):
         if self.training and targets is None:
