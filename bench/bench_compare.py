@@ -189,8 +189,8 @@ def table(figures: dict[str, dict]) -> str:
             cells = [f"{f['masses_found']} / {f['masses']}" for f in figures.values()]
         elif label.startswith("peak RSS"):
             cells = [f"{f['peak_rss_mb']:.0f} (+{f['inference_rss_growth_mb']:.0f})" for f in figures.values()]
-        else:
-            cells = [fmt.format(f[key]) for f in figures.values()]
+        else:  # nan: nothing to measure (e.g. no mass found)
+            cells = [fmt.format(f[key]) if f[key] == f[key] else "n/a" for f in figures.values()]
         lines.append(f"| {label:<38} | " + " | ".join(f"{c:>14}" for c in cells) + " |")
     return "\n".join(lines)
 
