@@ -142,7 +142,8 @@ def test_box_slice_scores_on_every_pyramid_level():
     torch.manual_seed(6)
     model = build_model(ModelConfig(backbone="resnet18", num_slices=2, input_size=(480, 480), fpn_channels=16)).eval()
     volume = torch.rand(2, 480, 480)
-    boxes = torch.tensor([[0.0, 0.0, 480.0, 480.0], [100.0, 50.0, 400.0, 330.0], [200.0, 200.0, 230.0, 240.0]])
+    boxes = torch.tensor([[0.0, 0.0, 480.0, 480.0], [100.0, 50.0, 400.0, 330.0], [200.0, 200.0, 230.0, 240.0],
+                          [470.0, 480.0, 480.0, 480.0]])  # the last: a zero-height box on the bottom edge  # fmt: skip
     with torch.no_grad():
         _, _, levels, size = model.detect_volume(volume)
         scores = model.box_slice_scores(levels, boxes, size)

@@ -267,8 +267,8 @@ class SlamDetector(FasterRCNN):
             # last (or the map's edge, where the full-map RoIAlign clamps too); RoIAlign makes a box at
             # least one cell wide and high.
             x1, y1, x2, y2 = (float(v) * scale for v in box)
-            rows = (max(0, math.floor(y1)), min(height, math.floor(max(y2, y1 + 1)) + 2))
-            cols = (max(0, math.floor(x1)), min(width, math.floor(max(x2, x1 + 1)) + 2))
+            rows = (min(max(0, math.floor(y1)), height - 1), min(height, math.floor(max(y2, y1 + 1)) + 2))
+            cols = (min(max(0, math.floor(x1)), width - 1), min(width, math.floor(max(x2, x1 + 1)) + 2))
             window = self._fpn_window(levels, level, rows, cols)
             shifted = box - box.new_tensor([cols[0], rows[0], cols[0], rows[0]]) / scale
             pooled.append(roi_align(window, [shifted[None]] * n, pool.output_size, scale, pool.sampling_ratio))
@@ -295,8 +295,9 @@ class SlamDetector(FasterRCNN):
             return out
         (height, width), (up_h, up_w) = levels[level].shape[-2:], levels[level + 1].shape[-2:]
         # nearest upsampling: cell i reads cell floor(i * up / size) of the level above
-        ri = torch.clamp(torch.arange(*rows) * up_h // height, max=up_h - 1)
-        ci = torch.clamp(torch.arange(*cols) * up_w // width, max=up_w - 1)
+        device = out.device
+        ri = torch.clamp(torch.arange(*rows, device=device) * up_h // height, max=up_h - 1)
+        ci = torch.clamp(torch.arange(*cols, device=device) * up_w // width, max=up_w - 1)
         top = self._fpn_top_down(levels, level + 1, (int(ri[0]), int(ri[-1]) + 1), (int(ci[0]), int(ci[-1]) + 1))
         return out + top[..., ri - ri[0], :][..., ci - ci[0]]
 
