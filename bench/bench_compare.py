@@ -254,7 +254,7 @@ def main() -> int:
     labels = {name: f"{name} ({figures[name]['backbone']}{', UNTRAINED' if figures[name]['untrained'] else ''}): "
               f"{figures[name]['mean_sensitivity_1_4_fps']:.3f}" for name in figures}  # fmt: skip
     png = save_froc_curves_png({labels[n]: ev.curve_positive for n, (_, ev) in scored.items()},
-                               out / "froc_compare.png", f"FROC, volumes with masses: {what}")  # fmt: skip
+                               out / "froc_compare.png", f"FROC, volumes with masses\n{what}")  # fmt: skip
     s, b = figures["SLAM"], figures["baseline"]
     summary = {
         "set": what, "threads": args.threads, "load_average": os.getloadavg(), "min_dist_mm": args.min_dist_mm,

@@ -208,7 +208,7 @@ def save_froc_curves_png(curves: dict[str, FrocCurve], path: str | Path, title: 
         ax.axvline(x, color="0.85", lw=0.8, zorder=0)
     ax.set(xlim=(0, max_fps), ylim=(0, 1.02), xlabel="false positives per volume", ylabel="sensitivity")
     ax.set_title(title, fontsize=10)
-    ax.legend(loc="lower right")
+    ax.legend(loc="best")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
