@@ -57,6 +57,32 @@ def test_predict_then_evaluate(data, kind, capsys):
     assert 0 <= result["mean_sensitivity_positive"] <= 1 and froc.stat().st_size > 1000
 
 
+def test_predict_caps_findings_and_reads_them_at_the_operating_point(data, tmp_path, capsys):
+    root, studies = data
+    out = tmp_path / "p.csv"
+    base = ["predict", *map(str, studies), "-o", str(out), "--weights", str(root / "slam.safetensors"),
+            "--score-threshold", "0", "--quiet"]  # fmt: skip
+    assert main(base) == 0
+    printed = capsys.readouterr().out
+    rows = read_predictions_csv(out)
+    per_study = {uid: sum(r.study_uid == uid for r in rows) for uid in ("1.2.0", "1.2.1")}
+    assert all(1 <= n <= 4 for n in per_study.values())  # the config's max_findings (4), every kept box in the CSV
+    best = {uid: max(r.score for r in rows if r.study_uid == uid) for uid in per_study}
+    found = sum(s >= 0.5 for s in best.values())  # the config's operating point
+    top = max(best.values())
+    expected = (f"{found} stud{'ies' if found > 1 else 'y'} with a finding ≥ 0.5; best score {top:.2f}" if found
+                else f"no finding above the threshold (0.5) in any study; best score {top:.2f}")  # fmt: skip
+    assert expected in printed
+    assert top < 0.99 and main([*base, "--threshold", "0.99"]) == 0
+    assert f"no finding above the threshold (0.99) in any study; best score {top:.2f}" in capsys.readouterr().out
+    assert main([*base, "--threshold", "0", "--max-detections", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert len(read_predictions_csv(out)) == 2 and "2 studies with a finding ≥ 0; best score" in printed
+    assert "normal" not in printed.lower()
+    assert main([*base, "--threshold", "1.5"]) == 2
+    assert "accepted" in capsys.readouterr().err
+
+
 def test_predict_with_file_paths(data, tmp_path, capsys):
     root, _ = data
     np.save(tmp_path / "a.npy", breast_volume(depth=10, rows=40, cols=30))

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from slam.detection.config import ModelConfig, config_path
-from slam.detection.model import build_model, load_model, save_model
+from slam.detection.model import build_model, fuse, load_model, save_model
 from slam.errors import SlamError
 
 TINY = ModelConfig(backbone="resnet18", num_slices=4, input_size=(64, 96), fpn_channels=32)
@@ -77,6 +77,77 @@ def test_eval_returns_detections_and_logits(model):
     for det in detections:
         assert det["boxes"].shape[1] == 4 and det["scores"].shape == det["labels"].shape
         assert (det["boxes"][:, 2] <= 96).all() and (det["boxes"][:, 3] <= 64).all()
+
+
+def test_detect_volume_is_the_forward_pass(model):
+    model.eval()
+    torch.manual_seed(2)
+    volume = torch.rand(4, 64, 96)
+    with torch.no_grad():
+        (expected,), logits = model(volume[None])
+        det, got_logits, levels, size = model.detect_volume(volume)
+    assert size == (64, 96) and [f.shape[0] for f in levels] == [4, 4, 4]
+    torch.testing.assert_close(got_logits, logits[0])
+    torch.testing.assert_close(det["boxes"], expected["boxes"])
+    torch.testing.assert_close(det["scores"], expected["scores"])
+
+
+def test_fused_fpn_is_the_weighted_mean_of_the_per_slice_fpn(model):
+    # What lets the RoI heads score single slices (box_slice_scores): the FPN is affine, the weights sum to 1.
+    model.eval()
+    torch.manual_seed(4)
+    with torch.no_grad():
+        levels, logits = model.backbone.slice_features(torch.rand(1, 4, 64, 96))
+        fused = model.backbone.fpn({str(k): f for k, f in enumerate(fuse(levels, logits))})
+        per_slice = model.backbone.fpn({str(k): f[0] for k, f in enumerate(levels)})
+        weights = logits[0].softmax(0)
+        for a, b in zip(fused.values(), per_slice.values(), strict=True):
+            torch.testing.assert_close(a[0], torch.einsum("n,nchw->chw", weights, b), rtol=1e-4, atol=1e-5)
+
+
+def _heads_on_each_slice_alone(model, volume: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
+    """The straightforward way: the whole FPN and the RoI pooler on each slice as a volume of its own."""
+    size = tuple(volume.shape[-2:])
+    out = []
+    for n in range(volume.shape[0]):
+        alone = model.backbone.fpn({str(k): f for k, f in enumerate(model.backbone.features(volume[n][None, None]))})
+        pooled = model.roi_heads.box_roi_pool(alone, [boxes], [size])
+        logits, _ = model.roi_heads.box_predictor(model.roi_heads.box_head(pooled))
+        out.append(logits.softmax(-1)[:, 1])
+    return torch.stack(out, 1)
+
+
+def test_box_slice_scores_are_the_heads_on_each_slice_alone(model):
+    # A box's score on slice n is the score the RoI heads give it when the volume is slice n alone;
+    # the FPN computed on the box's window only gives the same, at the map edges too.
+    model.eval()
+    torch.manual_seed(5)
+    volume = torch.rand(4, 64, 96)
+    volume[1, 20:40, 30:60] = 1.0
+    boxes = torch.tensor([[28.0, 18.0, 62.0, 42.0], [0.0, 0.0, 20.0, 20.0], [50.0, 30.0, 96.0, 64.0],
+                          [3.3, 40.7, 9.9, 47.1]])  # fmt: skip
+    corner = torch.rand(12, 2) * torch.tensor([90.0, 60.0])  # and random boxes of 0.5 to 40 px
+    boxes = torch.cat([boxes, torch.cat([corner, corner + 0.5 + torch.rand(12, 2) * 40], 1).clamp(max=96)])
+    with torch.no_grad():
+        _, _, levels, size = model.detect_volume(volume)
+        scores = model.box_slice_scores(levels, boxes, size)
+        assert scores.shape == (16, 4) and ((scores >= 0) & (scores <= 1)).all()
+        torch.testing.assert_close(scores, _heads_on_each_slice_alone(model, volume, boxes), rtol=1e-4, atol=1e-5)
+        assert (scores[0] - scores[0, 0]).abs().max() > 1e-4  # different slices, different scores
+        assert model.box_slice_scores(levels, torch.zeros(0, 4), size).shape == (0, 4)
+
+
+def test_box_slice_scores_on_every_pyramid_level():
+    # Boxes of >= 224 px go to the coarser FPN levels (torchvision's level mapper): same result there.
+    torch.manual_seed(6)
+    model = build_model(ModelConfig(backbone="resnet18", num_slices=2, input_size=(480, 480), fpn_channels=16)).eval()
+    volume = torch.rand(2, 480, 480)
+    boxes = torch.tensor([[0.0, 0.0, 480.0, 480.0], [100.0, 50.0, 400.0, 330.0], [200.0, 200.0, 230.0, 240.0],
+                          [470.0, 480.0, 480.0, 480.0]])  # the last: a zero-height box on the bottom edge  # fmt: skip
+    with torch.no_grad():
+        _, _, levels, size = model.detect_volume(volume)
+        scores = model.box_slice_scores(levels, boxes, size)
+        torch.testing.assert_close(scores, _heads_on_each_slice_alone(model, volume, boxes), rtol=1e-4, atol=1e-5)
 
 
 def test_bad_calls_raise(model):

@@ -11,7 +11,17 @@ from slam.detection.baseline import merge_slices
 from slam.detection.config import ModelConfig
 from slam.detection.inputs import box_to_input, volume_to_input
 from slam.detection.model import build_model
-from slam.detection.postprocess import attention_depth, on_background, slice_weights_over_volume
+from slam.detection.postprocess import (
+    PostProcess,
+    attention_depth,
+    filter_boxes,
+    keep_best,
+    on_background,
+    peak_slice,
+    slice_run,
+    slice_weights_over_volume,
+    suppress_overlaps,
+)
 from slam.detection.predictor import Predictor
 from slam.detection.sampling import sample_indices
 from slam.io import load_study, write_volume_dicom
@@ -51,9 +61,9 @@ def test_input_is_display_oriented_and_boxes_map_both_ways(flipped_study, slam_m
     assert image[int(y / sy) : int((y + h) / sy), int(x / sx) : int((x + w) / sx)].max() < 0.9
     for coords, expected in (("stored", MARKER), ("display", study.box_to_display(*MARKER))):
         predictor = Predictor(slam_model, device="cpu", coords=coords)
-        (det,) = predictor.to_original(study, np.array([[x1, y1, x2, y2]]), np.array([0.7]), [3], [2])
+        (det,) = predictor.to_original(study, np.array([[x1, y1, x2, y2]]), np.array([0.7]), [3], [2], [4])
         np.testing.assert_allclose((det.x, det.y, det.width, det.height), expected, atol=1e-3)
-        assert (det.z, det.depth, det.score) == (3, 2, pytest.approx(0.7))
+        assert (det.z, det.depth, det.score, det.slice) == (3, 2, pytest.approx(0.7), 4)
 
 
 def test_depth_from_attention_maps_to_original_slices():
@@ -112,11 +122,12 @@ def test_merge_slices_rule():
     boxes = [box, shifted, np.zeros((0, 4)), box, np.concatenate([box, far]), np.zeros((0, 4)), np.zeros((0, 4)), box]
     scores = [np.array([0.5]), np.array([0.9]), np.zeros(0), np.array([0.4]), np.array([0.3, 0.8]), np.zeros(0),
               np.zeros(0), np.array([0.6])]  # fmt: skip
-    out_boxes, out_scores, z, depth = merge_slices(boxes, scores, np.arange(8))
+    out_boxes, out_scores, z, depth, best = merge_slices(boxes, scores, np.arange(8))
     # Slices 0,1,3,4 chain (gaps <= 2); slice 7 is 3 away -> its own finding; ``far`` is its own finding.
     assert out_scores.tolist() == pytest.approx([0.9, 0.8, 0.6])
     np.testing.assert_allclose(out_boxes[0], shifted[0])
     assert z.tolist() == [0, 4, 7] and depth.tolist() == [5, 1, 1]
+    assert best.tolist() == [1, 4, 7]  # the slice of each finding's best box
     empty = merge_slices([np.zeros((0, 4))], [np.zeros(0)], np.array([3]))
     assert all(len(a) == 0 for a in empty)
 
@@ -172,3 +183,115 @@ def test_predictor_feeds_the_model_as_it_was_trained(flipped_study, tmp_path):
     assert ModelConfig.from_dict(old).preprocess is False
     with pytest.raises(SlamError, match="trained on raw"):
         Predictor.from_weights(path, device="cpu", preprocess=True)
+
+
+def test_nms_across_overlapping_and_nested_boxes():
+    boxes = np.array([
+        [10, 10, 50, 50],    # 0: best
+        [14, 12, 54, 52],    # 1: IoU ~0.75 with 0 -> dropped
+        [20, 20, 30, 30],    # 2: inside 0 (IoU 0.06) -> dropped as the same finding
+        [45, 45, 80, 80],    # 3: touches 0 (IoU ~0.01, 4 % of it inside 0) -> kept
+        [100, 100, 100, 120],  # 4: zero area: never "inside" anything -> kept
+        [0, 0, 200, 200],    # 5: holds box 3 entirely (the smaller one inside) -> dropped
+    ], np.float32)  # fmt: skip
+    scores = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4])
+    assert suppress_overlaps(boxes, scores, 0.3, 0.7).tolist() == [0, 3, 4]
+    assert suppress_overlaps(boxes, scores, 0.3, 1.01).tolist() == [0, 2, 3, 4, 5]  # IoU alone: nested boxes stay
+    # by score, not by position: the big box, now the best, takes every box inside it
+    assert suppress_overlaps(boxes[::-1], scores, 0.3, 0.7).tolist() == [0, 1]
+    assert keep_best(boxes, scores, PostProcess(max_detections=2)).tolist() == [0, 3]
+    assert suppress_overlaps(np.zeros((0, 4)), np.zeros(0), 0.3, 0.7).tolist() == []
+
+
+def test_filter_boxes_floor_nms_and_background():
+    image = torch.ones(100, 100)
+    image[:, 80:] = 0.0  # background on the right
+    det = {"boxes": torch.tensor([[10.0, 10, 40, 40], [12, 12, 42, 42], [82, 10, 98, 30], [50, 50, 70, 70]]),
+           "scores": torch.tensor([0.9, 0.85, 0.8, 0.04])}  # fmt: skip
+    boxes, scores = filter_boxes(det, image, PostProcess())
+    # 1 overlaps 0, 2 sits on the background, 3 is under the 0.05 candidate floor
+    assert scores.tolist() == pytest.approx([0.9]) and boxes.tolist() == [[10, 10, 40, 40]]
+
+
+def test_slice_run_gives_each_finding_its_own_slices():
+    indices = sample_indices(60, 27)  # 0, 2, 4 ... ~2.3 slices apart
+    positions = np.arange(27)
+    # Two masses in one volume: one around slice 10, one around slice 40; the box's floor differs.
+    shallow = 0.2 + 0.6 * np.exp(-0.5 * ((indices - 10) / 3.0) ** 2)
+    deep = 0.05 + 0.3 * np.exp(-0.5 * ((indices - 40) / 3.0) ** 2)
+    (s1, z1, d1), (s2, z2, d2) = slice_run(shallow, indices), slice_run(deep, indices)
+    assert abs(s1 - 10) <= 1 and abs(s2 - 40) <= 1 and s1 != s2
+    for s, z, d, centre in ((s1, z1, d1, 10), (s2, z2, d2, 40)):
+        assert z <= s < z + d and abs(z + d / 2 - centre) <= 2  # DBTex's centre Z + Depth/2 is near the mass
+        assert 4 <= d <= 12  # half-maximum width of a sigma-3 profile (~7) on a 2.3-slice grid
+    # the run is contiguous around the peak: a second, weaker bump far away is not joined
+    two = shallow + 0.5 * np.exp(-0.5 * ((indices - 45) / 2.0) ** 2)
+    s, z, d = slice_run(two, indices)
+    assert abs(s - 10) <= 1 and z + d - 1 < 30
+    # flat scores: no depth evidence -> every sampled slice, the middle one shown
+    assert slice_run(np.full(27, 0.3), indices) == (int(indices[13]), 0, int(indices[-1]) + 1)
+    # the floor is subtracted: a high but flat floor does not widen the run to the whole volume
+    s, z, d = slice_run(0.9 + 0.01 * (positions == 5), indices)
+    assert indices[4] < z <= s < z + d <= indices[6]
+
+
+def test_peak_slice_between_sampled_slices():
+    indices = np.array([0, 5, 10, 15, 20])
+    values = -((indices - 7.0) ** 2)  # a parabola peaking at slice 7, sampled every 5
+    assert peak_slice(values, indices, 1) == 7
+    assert peak_slice(values, indices, 0) == 0  # at an end: the sampled slice
+    assert peak_slice(np.array([0.0, 1, 1, 1, 0]), indices, 2) == 10  # a plateau: no refinement
+    assert peak_slice(np.array([0.0, 1, 0.9]), np.array([3, 3, 4]), 1) == 3  # repeated indices (D < N)
+    assert peak_slice(np.array([0.0, 1.0, 0.0]), np.array([0, 5, 10]), 1) == 5
+
+
+def test_slam_findings_have_their_own_slices_from_the_heads(flipped_study, slam_model):
+    # Through the Predictor: every finding's slice/Z/Depth is slice_run of that box's per-slice scores.
+    from slam.detection.inputs import box_to_input
+
+    predictor = Predictor(slam_model, device="cpu", score_threshold=0.0, max_detections=3, coords="display")
+    result = predictor.predict(flipped_study)
+    assert 1 <= len(result.detections) <= 3
+    volume = torch.from_numpy(predictor.prepare(flipped_study))
+    with torch.inference_mode():
+        _, _, levels, size = slam_model.detect_volume(volume)
+        boxes = torch.tensor([box_to_input(flipped_study, d.x, d.y, d.width, d.height, INPUT, "display")
+                              for d in result.detections], dtype=torch.float32)  # fmt: skip
+        per_slice = slam_model.box_slice_scores(levels, boxes, size).numpy()
+    for d, s in zip(result.detections, per_slice, strict=True):
+        assert (d.slice, d.z, d.depth) == slice_run(s, result.sampled_indices)
+        assert d.z <= d.slice < d.z + d.depth
+    boxes_np = boxes.numpy()
+    assert len(suppress_overlaps(boxes_np, np.arange(len(boxes_np))[::-1], 0.3, 0.7)) == len(boxes_np)  # no overlaps left
+
+
+def test_operating_point_volume_score_and_verdict(flipped_study, slam_model, tmp_path):
+    import dataclasses
+
+    from slam.detection.model import load_model, save_model
+    from slam.detection.predictor import Detection, StudyPrediction, verdict
+
+    config = dataclasses.replace(slam_model.config, score_threshold=0.35, max_findings=2)
+    model = build_model(config)
+    model.load_state_dict(slam_model.state_dict())
+    path = save_model(model, tmp_path / "op.safetensors")
+    predictor = Predictor(load_model(path), device="cpu", score_threshold=0.0)
+    assert predictor.threshold == 0.35 and predictor.post.max_detections == 2  # the weights' config
+    result = predictor.predict(flipped_study)
+    assert len(result.detections) == 2 and result.threshold == 0.35
+    assert result.volume_score == max(d.score for d in result.detections)
+    assert Predictor(load_model(path), device="cpu", threshold=0.9, max_detections=5).threshold == 0.9
+
+    def made(*scores):
+        return StudyPrediction([Detection(0, 0, 1, 1, 2, 3, s) for s in scores], 0, np.ones(1), np.zeros(1), None,
+                               threshold=0.5)  # fmt: skip
+
+    assert verdict(made(0.8, 0.6, 0.2)) == "2 findings ≥ 0.5; best score 0.80"
+    assert verdict(made(0.2)) == "no finding above the threshold (0.5); best score 0.20"
+    assert verdict(made()) == "no finding above the threshold (0.5); best score 0.00"
+    assert "normal" not in (verdict(made(0.2)) + verdict(made())).lower()
+    assert made(0.2).findings() == [] and Detection(0, 0, 1, 1, 2, 3, 0.1).slice == 3  # middle of 2..4
+    from slam.errors import SlamError
+
+    with pytest.raises(SlamError, match="accepted"):
+        Predictor(slam_model, device="cpu", max_detections=0)

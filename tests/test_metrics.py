@@ -119,3 +119,24 @@ def test_ground_truth_as_predictions_is_perfect():
     result = evaluate(preds, boxes, [label("S1"), label("S2"), label("S3")])
     assert result.sensitivity_at_2_fps_all == 1.0 and result.mean_sensitivity_positive == 1.0
     assert result.curve_all.fps_per_volume.max() == 0.0
+
+
+def test_best_hits_pick_the_highest_scoring_hit():
+    from slam.detection.metrics import best_hits
+
+    boxes = [gt(100, 100, 50, 50, 20), gt(900, 400, 80, 60, 33), gt(10, 10, 30, 30, 5, uid="S2")]
+    preds = [pred(125, 125, 22, 0.4), pred(130, 120, 17, 0.7), pred(940, 430, 33, 0.2), pred(500, 500, 20, 0.99),
+             pred(25, 25, 30, 0.9, uid="S2")]  # fmt: skip
+    # box 0: two hits, the 0.7 one is the best; box 1: one hit; box 2: slice 30 vs 5 (> 40/4) -> missed
+    assert best_hits(preds, boxes) == {0: 1, 1: 2}
+    assert best_hits([], boxes) == {}
+
+
+def test_froc_curves_of_two_models_in_one_png(tmp_path):
+    from slam.detection.metrics import froc_curve, save_froc_curves_png
+
+    a = froc_curve(np.array([0.9, 0.5, 0.3]), np.array([0, -1, 1]), 2, 2)
+    b = froc_curve(np.array([0.8, 0.4]), np.array([-1, -1]), 2, 2)
+    png = save_froc_curves_png({"SLAM": a, "baseline": b}, tmp_path / "two.png", "two models")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
+    assert a.sensitivity_at([1.0]) == [1.0] and b.sensitivity_at([1.0]) == [0.0]

@@ -10,6 +10,12 @@ SR (one SR per DBT view; with several views OUT-1.dcm, OUT-2.dcm ... in order), 
 stores the SR and the synthetic mammogram back into the study on the PACS as new instances.
 Both run one study at a time in this process (no loader workers, no resume).
 
+Every kept box (candidate floor ``--score-threshold``, NMS across overlapping boxes, at most the
+model's ``max_findings`` per study) goes to the CSV, as DBTex's FROC expects; the summary line
+reads them at the model's operating point (``--threshold``, default its config's
+``score_threshold``): "N studies with a finding ≥ t; best score s" or "no finding above the
+threshold (t)" — a detector's output, never a reading.
+
 Exit code: 0 all studies predicted; 1 some failed to load (listed; the CSV holds the others);
 2 bad arguments, or an unreachable server / unknown study (nothing run).
 """
@@ -51,10 +57,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--preprocess", action="store_true",
         help="AWA denoising, border removal, CLAHE first (default: as the model was trained, its config)"
     )
-    parser.add_argument(
-        "--score-threshold", type=float, default=0.05, help="keep boxes scoring at least this"
-    )
-    parser.add_argument("--max-detections", type=int, default=20, help="most findings per study")
+    parser.add_argument("--score-threshold", type=float, default=0.05,
+                        help="candidate floor: every box scoring at least this goes to the CSV (default 0.05, as "
+                        "DBTex's FROC wants low-scoring boxes too)")  # fmt: skip
+    parser.add_argument("--threshold", type=float, help="operating point of the summary line (findings scoring at "
+                        "least this); default: the model's, chosen on validation (its config's score_threshold)")  # fmt: skip
+    parser.add_argument("--max-detections", type=int, help="most findings per study, after NMS across overlapping "
+                        "boxes (default: the model's max_findings)")  # fmt: skip
     parser.add_argument("--coords", choices=("stored", "display"),
                         help="pixel frame of the boxes: stored (as in the file) or display (the BCS-DBT reader's, "
                         "which its boxes.csv uses); default: display with --file-paths, else stored")  # fmt: skip
@@ -129,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     rank, world = distributed_env()
     device = init_distributed(args.device) if world > 1 else args.device
     try:
-        predictor = Predictor.from_weights(weights, device=device, **options)
+        predictor = Predictor.from_weights(weights, device=device, threshold=args.threshold, **options)
         result = predict_batch(predictor, jobs, Path(args.output), run_fingerprint(weights, options), args.workers,
                                progress=not args.quiet, rank=rank, world=world)  # fmt: skip
     finally:
@@ -138,12 +147,26 @@ def run(args: argparse.Namespace) -> int:
 
             dist.destroy_process_group()
     if rank == 0:
-        print(f"{len(result.rows)} detections in {result.studies} studies -> {args.output}")
+        print(f"{len(result.rows)} detections in {result.studies} studies -> {args.output}; "
+              f"{batch_summary(result.rows, predictor.threshold)}")
         if result.failed:
             print(f"slam predict: {len(result.failed)} of {len(jobs)} studies failed and are not in the CSV: "
                   f"{', '.join(source for _, source, _ in result.failed)}; rerunning the same command retries only "
                   "them", file=sys.stderr)  # fmt: skip
     return 1 if result.failed else 0
+
+
+def batch_summary(rows, threshold: float) -> str:
+    """What the batch found at the operating point ``threshold``, from its DBTex rows: the volumes
+    with a finding >= t and the best score; never a reading ("normal")."""
+    best: dict[tuple[str, str], float] = {}
+    for r in rows:
+        best[(r.study_uid, r.view)] = max(best.get((r.study_uid, r.view), 0.0), r.score)
+    top = max(best.values(), default=0.0)
+    found = sum(score >= threshold for score in best.values())
+    if not found:
+        return f"no finding above the threshold ({threshold:g}) in any study; best score {top:.2f}"
+    return f"{found} stud{'ies' if found > 1 else 'y'} with a finding ≥ {threshold:g}; best score {top:.2f}"
 
 
 def check_pacs_args(args: argparse.Namespace) -> None:
@@ -206,7 +229,7 @@ def run_one_by_one(args: argparse.Namespace, weights: Path) -> int:
 
     import slam
     from slam.detection.batch import header_ids
-    from slam.detection.predictor import Predictor, dbtex_rows
+    from slam.detection.predictor import Predictor, dbtex_rows, verdict
     from slam.errors import SlamError
     from slam.imaging.orientation import flip_image
     from slam.imaging.sm import synthetic_mammogram
@@ -225,7 +248,7 @@ def run_one_by_one(args: argparse.Namespace, weights: Path) -> int:
         jobs = [(str(job.source), job, None) for job in listed]
     options = {"preprocess": True if args.preprocess else None, "score_threshold": args.score_threshold,
                "max_detections": args.max_detections, "coords": args.coords or "stored"}  # fmt: skip
-    predictor = Predictor.from_weights(weights, device=args.device, **options)
+    predictor = Predictor.from_weights(weights, device=args.device, threshold=args.threshold, **options)
     algorithm = Algorithm(name="SLAM", version=slam.__version__, weights_sha256=sha256_of(weights))
     out_srs = sr_paths(args.sr, len(jobs)) if args.sr else []
     rows, failed, written = [], [], []
@@ -244,11 +267,13 @@ def run_one_by_one(args: argparse.Namespace, weights: Path) -> int:
             failed.append(name)
             print(f"slam predict: skipped {name}: {exc}", file=sys.stderr)
             continue
-        detections = predictor.predict(study).detections
+        prediction = predictor.predict(study)
+        detections = prediction.detections
         rows.extend(dbtex_rows(*ids, detections))
+        print(f"{name}: {verdict(prediction)}")
         if not detections:
             # A measurement report needs at least one finding: say so instead of an empty SR.
-            print(f"{name}: no finding above the threshold ({args.score_threshold:g}); no SR written or stored")
+            print(f"{name}: no candidate box at all (floor {args.score_threshold:g}); no SR written or stored")
             continue
         if out_srs:
             try:

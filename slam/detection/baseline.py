@@ -8,7 +8,9 @@ the same studies with the same evaluation.
 Merging rule: after the per-slice post-processing (score threshold, background rule,
 NMS), two boxes are linked when their slices are at most ``gap`` (2) apart and their 2D
 IoU is >= ``iou`` (0.3); each connected group is one finding: its 2D box and score are
-those of the group's best-scoring box, Z = its first slice, Depth = last - first + 1.
+those of the group's best-scoring box, its slice that box's slice, Z = the group's first slice,
+Depth = last - first + 1. The volume's findings then go through the same NMS across overlapping
+boxes and cap as SLAM's (``slam.detection.postprocess.keep_best``, in the predictor).
 """
 
 from __future__ import annotations
@@ -35,11 +37,12 @@ def merge_slices(
         iou: smallest 2D IoU between linked boxes.
 
     Returns:
-        boxes (F, 4), scores (F,), z (F,) int64, depth (F,) int64; best score first.
+        boxes (F, 4), scores (F,), z (F,) int64, depth (F,) int64, slice (F,) int64 (that of
+        the finding's best box); best score first.
     """
     counts = [len(s) for s in scores]
     if sum(counts) == 0:
-        return np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.zeros((0, 4), np.float32), np.zeros(0, np.float32), *(np.zeros(0, np.int64) for _ in range(3))
     offsets = np.concatenate([[0], np.cumsum(counts)])
     all_boxes = np.concatenate([np.asarray(b, np.float32).reshape(-1, 4) for b in boxes])
     all_scores = np.concatenate([np.asarray(s, np.float32) for s in scores])
@@ -67,20 +70,22 @@ def merge_slices(
     for members in groups.values():
         best = max(members, key=lambda i: all_scores[i])
         z0, z1 = all_slices[members].min(), all_slices[members].max()
-        findings.append((all_scores[best], all_boxes[best], z0, z1 - z0 + 1))
+        findings.append((all_scores[best], all_boxes[best], z0, z1 - z0 + 1, all_slices[best]))
     findings.sort(key=lambda f: -f[0])
     return (
         np.stack([f[1] for f in findings]).astype(np.float32),
         np.array([f[0] for f in findings], np.float32),
         np.array([f[2] for f in findings], np.int64),
         np.array([f[3] for f in findings], np.int64),
+        np.array([f[4] for f in findings], np.int64),
     )
 
 
 def detect_per_slice(predictor, volume: torch.Tensor, indices: np.ndarray, depth: int):
     """Run the baseline on every slice of ``volume`` (S, h, w) in chunks and merge into findings.
 
-    Returns boxes (F, 4) input pixels, scores (F,), z (F,), depth (F,), per-slice weights (D,)
+    Returns boxes (F, 4) input pixels, scores (F,), z (F,), depth (F,), slice (F,) (not yet
+    suppressed across findings nor capped: the predictor does both for either kind), per-slice weights (D,)
     (each slice's best box score, normalised; uniform when nothing is found) and the
     representative slice (that of the best-scoring box, else the middle slice).
     """
@@ -92,10 +97,10 @@ def detect_per_slice(predictor, volume: torch.Tensor, indices: np.ndarray, depth
             b, s = filter_boxes(det, image, predictor.post)
             per_boxes.append(b)
             per_scores.append(s)
-    boxes, scores, z, d = merge_slices(per_boxes, per_scores, indices)
+    boxes, scores, z, d, slices = merge_slices(per_boxes, per_scores, indices)
     best = np.zeros(depth, dtype=np.float32)
     for k, s in zip(indices, per_scores, strict=True):
         best[k] = max(best[k], s.max(initial=0.0))
     weights = best / best.sum() if best.sum() > 0 else np.full(depth, 1.0 / depth, dtype=np.float32)
     rep = int(indices[int(np.argmax(best))]) if best.sum() > 0 else depth // 2
-    return boxes, scores, z, d, weights.astype(np.float32), rep
+    return boxes, scores, z, d, slices, weights.astype(np.float32), rep

@@ -176,25 +176,39 @@ def evaluate(
     )  # fmt: skip
 
 
-def _curves(evaluation: Evaluation) -> list[tuple[str, FrocCurve]]:
-    return [("all volumes", evaluation.curve_all), ("volumes with lesions", evaluation.curve_positive)]
+def best_hits(predictions: Sequence, boxes: Sequence, min_dist: float = DBTEX_MIN_DIST_PX) -> dict[int, int]:
+    """For every GT box some prediction hits (DBTex rule, :func:`match_predictions`): box index ->
+    index of its highest-scoring hit, the one that finds it first as the FROC threshold falls."""
+    best: dict[int, int] = {}
+    for p, b in enumerate(match_predictions(predictions, boxes, min_dist).tolist()):
+        if b >= 0 and (b not in best or predictions[p].score > predictions[best[b]].score):
+            best[b] = p
+    return best
 
 
 def save_froc_png(evaluation: Evaluation, path: str | Path, max_fps: float = 5.0) -> Path:
-    """Both FROC curves as a PNG file (matplotlib, no display needed); returns the path."""
+    """Both FROC curves of one evaluation (all volumes; volumes with lesions) as a PNG; returns the path."""
+    title = f"FROC (mean sensitivity 1-4 FP/vol: {evaluation.mean_sensitivity_positive:.3f})"
+    curves = {"all volumes": evaluation.curve_all, "volumes with lesions": evaluation.curve_positive}
+    return save_froc_curves_png(curves, path, title, max_fps)
+
+
+def save_froc_curves_png(curves: dict[str, FrocCurve], path: str | Path, title: str, max_fps: float = 5.0) -> Path:
+    """FROC curves, one line per named curve (e.g. two models on one set), in one PNG file
+    (matplotlib, no display needed), with the 1-4 FP/volume marks; returns the path."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4.5), dpi=120)
-    for name, curve in _curves(evaluation):
+    for name, curve in curves.items():
         ax.plot(curve.fps_per_volume, curve.sensitivity, marker=".", label=name)
     for x in FPS_POSITIVE:
         ax.axvline(x, color="0.85", lw=0.8, zorder=0)
     ax.set(xlim=(0, max_fps), ylim=(0, 1.02), xlabel="false positives per volume", ylabel="sensitivity")
-    ax.set_title(f"FROC (mean sensitivity 1-4 FP/vol: {evaluation.mean_sensitivity_positive:.3f})")
-    ax.legend(loc="lower right")
+    ax.set_title(title, fontsize=10)
+    ax.legend(loc="best")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)

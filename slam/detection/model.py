@@ -17,6 +17,7 @@ slices to ``input_size`` first. Weights are safetensors with a JSON config besid
 from __future__ import annotations
 
 import json
+import math
 from collections import OrderedDict
 from pathlib import Path
 
@@ -80,6 +81,13 @@ class SliceAttention(nn.Module):
         return self.mlp(c5.mean(dim=(-2, -1))).squeeze(-1)
 
 
+def fuse(levels: list[Tensor], logits: Tensor) -> list[Tensor]:
+    """Per-slice levels, each (B, N, C, h, w), and slice logits (B, N) -> the fused (B, C, h, w)
+    maps: each level summed over the slices with the softmax of the logits as weights."""
+    weights = logits.softmax(dim=1)
+    return [torch.einsum("bn,bnchw->bchw", weights, f) for f in levels]
+
+
 class SliceAttentionBackbone(nn.Module):
     """Volumes (B, N, H, W) in [0, 1] -> (fused FPN maps {"0": /8, "1": /16, "2": /32}, logits (B, N)).
 
@@ -108,8 +116,7 @@ class SliceAttentionBackbone(nn.Module):
         """The fusion: C3, C4, C5 each summed over the slices with the softmax of the slice
         logits as weights -> three (B, C, h, w) maps (before the FPN), and the logits (B, N)."""
         levels, logits = self.slice_features(volumes)
-        weights = logits.softmax(dim=1)
-        return [torch.einsum("bn,bnchw->bchw", weights, f) for f in levels], logits
+        return fuse(levels, logits), logits
 
     def forward(self, volumes: Tensor) -> tuple[OrderedDict[str, Tensor], Tensor]:
         fused, logits = self.fused_levels(volumes)
@@ -214,6 +221,85 @@ class SlamDetector(FasterRCNN):
         proposals, rpn_losses = self.rpn(images, features, targets)
         detections, head_losses = self.roi_heads(features, proposals, images.image_sizes, targets)
         return detections, {**head_losses, **rpn_losses}
+
+    def detect_volume(self, volume: Tensor) -> tuple[dict[str, Tensor], Tensor, list[Tensor], tuple[int, int]]:
+        """Eval forward pass of ONE volume (N, H, W) in [0, 1], keeping what the per-finding depth
+        needs: (detections as in :meth:`forward`, logits (N,), the per-slice C3..C5 each
+        (N, C, h, w), the image size (H, W)). The detections are those of ``forward``."""
+        images, _ = self.transform([volume])
+        levels, logits = self.backbone.slice_features(images.tensors)
+        detections, _ = self.detect_fused(fuse(levels, logits), images)
+        return detections[0], logits[0], [f[0] for f in levels], images.image_sizes[0]
+
+    def box_slice_scores(self, levels: list[Tensor], boxes: Tensor, image_size: tuple[int, int]) -> Tensor:
+        """Each box's lesion probability on each slice of its own, (K, N): the FPN, the RoIAlign and
+        the RoI heads (box head, classifier) run on every sampled slice's own C3..C5 (``levels``,
+        each (N, C, h, w), from :meth:`detect_volume`) for ``boxes`` (K, 4) x1, y1, x2, y2 in input
+        pixels. Where along the slices the heads see the lesion in a box is its depth
+        (``slam.detection.postprocess.slice_run``); the fused map alone has none.
+
+        Why these heads can score single slices: the FPN is affine (convolutions, nearest
+        upsampling, sums; no norm or activation) and the softmax weights sum to 1, so the fused FPN
+        maps ARE the attention-weighted mean of the per-slice FPN maps: the heads score slices in
+        the very feature space they were trained on.
+
+        Cost: the FPN runs only on the cells each box's RoIAlign reads (:meth:`_fpn_window`), not on
+        whole slices (that would add ~60 % to a ResNet-50 SLAM's FLOPs); the result is the same as
+        the FPN on whole slices followed by the RoI pooler (the pooler's level per box, its
+        sampling, the zero padding at the map edges).
+        """
+        from torchvision.ops import roi_align
+        from torchvision.ops.poolers import LevelMapper
+
+        n, k = levels[0].shape[0], boxes.shape[0]
+        if k == 0:
+            return levels[0].new_zeros((0, n))
+        pool = self.roi_heads.box_roi_pool
+        # The pooler's scales (2^round(log2(map / image))) and its level for each box.
+        scales = [2.0 ** round(math.log2(f.shape[-2] / image_size[0])) for f in levels]
+        k_min, k_max = round(-math.log2(scales[0])), round(-math.log2(scales[-1]))
+        box_levels = LevelMapper(k_min, k_max, pool.canonical_scale, pool.canonical_level)([boxes]).tolist()
+        pooled = []
+        for box, level in zip(boxes.to(levels[0].dtype), box_levels, strict=True):
+            scale = scales[level]
+            height, width = levels[level].shape[-2:]
+            # The cells RoIAlign's bilinear samples read: from the box's first cell to the one after its
+            # last (or the map's edge, where the full-map RoIAlign clamps too); RoIAlign makes a box at
+            # least one cell wide and high.
+            x1, y1, x2, y2 = (float(v) * scale for v in box)
+            rows = (min(max(0, math.floor(y1)), height - 1), min(height, math.floor(max(y2, y1 + 1)) + 2))
+            cols = (min(max(0, math.floor(x1)), width - 1), min(width, math.floor(max(x2, x1 + 1)) + 2))
+            window = self._fpn_window(levels, level, rows, cols)
+            shifted = box - box.new_tensor([cols[0], rows[0], cols[0], rows[0]]) / scale
+            pooled.append(roi_align(window, [shifted[None]] * n, pool.output_size, scale, pool.sampling_ratio))
+        class_logits, _ = self.roi_heads.box_predictor(self.roi_heads.box_head(torch.cat(pooled)))
+        return class_logits.softmax(-1)[:, 1].reshape(k, n)
+
+    def _fpn_window(self, levels: list[Tensor], level: int, rows: tuple[int, int], cols: tuple[int, int]) -> Tensor:
+        """FPN output ``level`` on map cells rows[0]:rows[1], cols[0]:cols[1] only: (N, F, h, w), equal
+        to the FPN on the whole maps cropped there. Its 3x3 layer reads one cell more on each side
+        (zeros beyond the map, as the FPN's own padding)."""
+        height, width = levels[level].shape[-2:]
+        r0, r1, c0, c1 = max(rows[0] - 1, 0), min(rows[1] + 1, height), max(cols[0] - 1, 0), min(cols[1] + 1, width)
+        inner = self._fpn_top_down(levels, level, (r0, r1), (c0, c1))
+        pad = (c0 - (cols[0] - 1), (cols[1] + 1) - c1, r0 - (rows[0] - 1), (rows[1] + 1) - r1)
+        out = self.backbone.fpn.get_result_from_layer_blocks(F.pad(inner, pad), level)
+        return out[..., 1:-1, 1:-1]
+
+    def _fpn_top_down(self, levels: list[Tensor], level: int, rows: tuple[int, int], cols: tuple[int, int]) -> Tensor:
+        """The FPN's top-down sum at ``level`` (its lateral 1x1 conv plus the nearest-upsampled sum
+        of the level above), before its 3x3 layer, on cells rows[0]:rows[1], cols[0]:cols[1]."""
+        fpn = self.backbone.fpn
+        out = fpn.get_result_from_inner_blocks(levels[level][..., rows[0] : rows[1], cols[0] : cols[1]], level)
+        if level == len(levels) - 1:
+            return out
+        (height, width), (up_h, up_w) = levels[level].shape[-2:], levels[level + 1].shape[-2:]
+        # nearest upsampling: cell i reads cell floor(i * up / size) of the level above
+        device = out.device
+        ri = torch.clamp(torch.arange(*rows, device=device) * up_h // height, max=up_h - 1)
+        ci = torch.clamp(torch.arange(*cols, device=device) * up_w // width, max=up_w - 1)
+        top = self._fpn_top_down(levels, level + 1, (int(ri[0]), int(ri[-1]) + 1), (int(ci[0]), int(ci[-1]) + 1))
+        return out + top[..., ri - ri[0], :][..., ci - ci[0]]
 
     def forward(self, volumes, targets: list[dict[str, Tensor]] | None = None):
         if self.training and targets is None:

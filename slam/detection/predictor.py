@@ -3,12 +3,16 @@
 Pipeline (``Predictor.predict``): choose slices (SLAM: ``sampling.sample_indices``, N of the D
 slices; baseline: every slice) -> the model input (``inputs.volume_to_input``: optional
 preprocessing, resize, grey levels to [0, 1]) -> model -> post-processing (``postprocess``:
-score threshold, NMS, background rule, depth) -> boxes mapped back to the ORIGINAL pixels
+candidate floor, NMS across overlapping boxes, background rule, at most ``max_findings`` per
+volume) -> a slice and depth for every finding -> boxes mapped back to the ORIGINAL pixels
 (``coords``: "stored" by default, or "display") and original slice indices.
 
-Every SLAM box of a volume shares the attention's Z/Depth (the fused map holds no per-box
-depth); the baseline derives Z/Depth per finding from the slices its boxes were merged over
-(``slam.detection.baseline``).
+Every finding has its own slice and Z/Depth. SLAM: the RoI heads score the box on each sampled
+slice's own features (``SlamDetector.box_slice_scores``) and ``postprocess.slice_run`` takes the
+run of slices around the best one. Baseline: the slices its per-slice boxes were merged over
+(``slam.detection.baseline``). Findings are candidates down to a low floor (0.05, what the DBTex
+CSV and a FROC need); the model's operating point (``ModelConfig.score_threshold``, chosen on
+validation: ``Predictor.threshold``) says which count as findings (:func:`verdict`).
 """
 
 from __future__ import annotations
@@ -25,7 +29,14 @@ from torch import nn
 from slam.detection.config import ModelConfig
 from slam.detection.inputs import input_scale, volume_to_input
 from slam.detection.model import load_model
-from slam.detection.postprocess import PostProcess, slam_findings, slice_weights_over_volume
+from slam.detection.postprocess import (
+    PostProcess,
+    keep_best,
+    slam_candidates,
+    slice_run,
+    slice_weights_over_volume,
+    softmax,
+)
 from slam.errors import SlamError
 from slam.io.csv_formats import Prediction
 
@@ -34,7 +45,10 @@ COORDS = ("stored", "display")
 
 @dataclass(frozen=True)
 class Detection:
-    """One finding: x, y (top-left), width, height in original pixels; z first slice, depth slices."""
+    """One finding: x, y (top-left), width, height in original pixels; z its first slice and depth
+    its number of slices (original indices, as DBTex's Z/Depth); score in [0, 1]; ``slice`` the
+    original slice where the model sees it best (Jump-to, the slice to show; z <= slice < z + depth).
+    Omitted, ``slice`` is the middle of z..z+depth-1."""
 
     x: float
     y: float
@@ -43,6 +57,11 @@ class Detection:
     z: int
     depth: int
     score: float
+    slice: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.slice is None:
+            object.__setattr__(self, "slice", int(self.z + (self.depth - 1) // 2))
 
 
 def dbtex_rows(patient_id: str, study_uid: str, view: str, detections: Iterable[Detection]) -> list[Prediction]:
@@ -54,12 +73,14 @@ def dbtex_rows(patient_id: str, study_uid: str, view: str, detections: Iterable[
 
 @dataclass
 class StudyPrediction:
-    """Detections (highest score first) and the per-slice evidence behind them.
+    """Detections (highest score first, every candidate kept, at most the model's ``max_findings``)
+    and the per-slice evidence behind them.
 
-    ``representative_slice`` original slice index; ``slice_weights`` (D,) float32 over the
-    original slices (sums to 1; the baseline uses each slice's best box score);
-    ``sampled_indices`` (n,) original indices fed to the model; ``slice_logits`` (N,) float32
-    (SLAM only, else None); ``timings`` seconds per stage.
+    ``representative_slice`` original slice index (SLAM: the attention's argmax; baseline: the best
+    box's slice); ``slice_weights`` (D,) float32 over the original slices (sums to 1; the baseline
+    uses each slice's best box score); ``sampled_indices`` (n,) original indices fed to the model;
+    ``slice_logits`` (N,) float32 (SLAM only, else None); ``timings`` seconds per stage;
+    ``threshold`` the operating point the findings are read at (the model's ``score_threshold``).
     """
 
     detections: list[Detection]
@@ -69,6 +90,25 @@ class StudyPrediction:
     slice_logits: np.ndarray | None
     coords: str = "stored"
     timings: dict[str, float] = field(default_factory=dict)
+    threshold: float = ModelConfig.score_threshold
+
+    @property
+    def volume_score(self) -> float:
+        """The volume's score: its best finding's score (0.0 when there is no candidate at all)."""
+        return max((d.score for d in self.detections), default=0.0)
+
+    def findings(self) -> list[Detection]:
+        """The detections scoring at least :attr:`threshold`, best first."""
+        return [d for d in self.detections if d.score >= self.threshold]
+
+
+def verdict(prediction: StudyPrediction) -> str:
+    """One line on what the detector found at its threshold t. Never a reading ("normal"): a
+    detector's silence is "no finding above the threshold (t)"."""
+    found, t = prediction.findings(), prediction.threshold
+    if not found:
+        return f"no finding above the threshold ({t:g}); best score {prediction.volume_score:.2f}"
+    return f"{len(found)} finding{'s' if len(found) > 1 else ''} ≥ {t:g}; best score {prediction.volume_score:.2f}"
 
 
 def default_device() -> str:
@@ -83,7 +123,10 @@ class Predictor:
     channels-last memory (faster convolutions). The input is made as the model was trained
     (its ``ModelConfig``: slices, sampling, input size, ``preprocess``); ``preprocess`` None
     follows the config, and an explicit value that disagrees with it is a SlamError (the
-    detections would be silently wrong). The other keywords are :class:`PostProcess`'s.
+    detections would be silently wrong). ``threshold`` (None: the config's ``score_threshold``) is
+    the operating point findings are read at; ``max_detections`` None is the config's
+    ``max_findings``; the other keywords are :class:`PostProcess`'s (``score_threshold`` there is
+    the candidate floor).
     """
 
     def __init__(
@@ -92,13 +135,15 @@ class Predictor:
         device: str | None = None,
         preprocess: bool | None = None,
         score_threshold: float = 0.05,
-        nms_iou: float = 0.5,
+        nms_iou: float = 0.3,
+        nms_inside: float = 0.7,
         background_fraction: float = 0.9,
         background_level: float = 0.1,
         depth_fraction: float = 0.5,
-        max_detections: int = 20,
+        max_detections: int | None = None,
         coords: str = "stored",
         baseline_chunk: int = 8,
+        threshold: float | None = None,
     ):
         if coords not in COORDS:
             raise SlamError(f"coords {coords!r} is unknown; accepted: {', '.join(COORDS)}")
@@ -111,12 +156,17 @@ class Predictor:
             raise SlamError(f"this model was trained on {trained} slices (its config: preprocess "
                             f"{str(self.config.preprocess).lower()}); running it with preprocess "
                             f"{str(preprocess).lower()} gives wrong detections: leave it unset to follow the model")  # fmt: skip
+        max_detections = self.config.max_findings if max_detections is None else max_detections
+        self.threshold = self.config.score_threshold if threshold is None else float(threshold)
+        if max_detections < 1 or not 0.0 <= self.threshold <= 1.0 or not 0.0 <= score_threshold <= 1.0:
+            raise SlamError(f"max detections {max_detections}, threshold {self.threshold:g}, candidate floor "
+                            f"{score_threshold:g}: accepted: at least 1 detection, thresholds in [0, 1]")  # fmt: skip
         self.model = model.to(self.device).eval()
         if self.device.type == "cpu":
             self.model = self.model.to(memory_format=torch.channels_last)
         self.preprocess = self.config.preprocess
-        self.post = PostProcess(score_threshold, nms_iou, background_fraction, background_level, depth_fraction,
-                                max_detections)  # fmt: skip
+        self.post = PostProcess(score_threshold, nms_iou, nms_inside, background_fraction, background_level,
+                                depth_fraction, max_detections)  # fmt: skip
         self.coords = coords
         self.baseline_chunk = baseline_chunk
 
@@ -156,33 +206,41 @@ class Predictor:
         if self.config.kind == "baseline":
             from slam.detection.baseline import detect_per_slice
 
-            boxes, scores, z, depth, weights, rep = detect_per_slice(self, tensor, indices, study.depth)
+            boxes, scores, z, depth, slices, weights, rep = detect_per_slice(self, tensor, indices, study.depth)
+            keep = keep_best(boxes, scores, self.post)
+            boxes, scores, z, depth, slices = boxes[keep], scores[keep], z[keep], depth[keep], slices[keep]
             logits = None
         else:
-            boxes, scores, z, depth, weights, rep, logits = self._detect_slam(tensor, indices, study.depth)
+            boxes, scores, z, depth, slices, weights, rep, logits = self._detect_slam(tensor, indices, study.depth)
         timings["model"] = time.perf_counter() - t1
-        detections = self.to_original(study, boxes, scores, z, depth)
+        detections = self.to_original(study, boxes, scores, z, depth, slices)
         timings["total"] = time.perf_counter() - t0
-        return StudyPrediction(detections, rep, weights, indices, logits, self.coords, timings)
+        return StudyPrediction(detections, rep, weights, indices, logits, self.coords, timings, self.threshold)
 
     def _detect_slam(self, volume: torch.Tensor, indices: np.ndarray, depth: int):
-        dets, logits = self.model(volume[None])
-        logits = logits[0].float().cpu().numpy()
-        boxes, scores, z, d, w = slam_findings(dets[0], logits, volume, indices, self.post)
-        n = len(scores)
-        return (boxes, scores, np.full(n, z), np.full(n, d), slice_weights_over_volume(w, indices, depth),
-                int(indices[int(np.argmax(w))]), logits)  # fmt: skip
+        det, logits, levels, size = self.model.detect_volume(volume)
+        logits = logits.float().cpu().numpy()
+        weights = softmax(logits)
+        boxes, scores = slam_candidates(det, weights, volume, self.post)
+        per_slice = self.model.box_slice_scores(levels, torch.from_numpy(boxes).to(self.device), size)
+        runs = np.array([slice_run(s, indices, self.post.depth_fraction) for s in per_slice.float().cpu().numpy()],
+                        np.int64).reshape(-1, 3)  # fmt: skip
+        return (boxes, scores, runs[:, 1], runs[:, 2], runs[:, 0], slice_weights_over_volume(weights, indices, depth),
+                int(indices[int(np.argmax(weights))]), logits)  # fmt: skip
 
-    def to_original(self, study, boxes, scores, z, depth) -> list[Detection]:
-        """Input-pixel boxes (K, 4) x1, y1, x2, y2 -> Detections in original pixels (``coords`` frame),
-        clipped to the image, best score first, at most ``max_detections``."""
+    def to_original(self, study, boxes, scores, z, depth, slices=None) -> list[Detection]:
+        """Input-pixel boxes (K, 4) x1, y1, x2, y2 with their z, depth and slice (K,) (None: the middle
+        of each run) -> Detections in original pixels (``coords`` frame), clipped to the image, best
+        score first, at most ``max_detections``."""
         sx, sy = input_scale(study, self.config.input_size)
+        slices = [None] * len(scores) if slices is None else slices
         out = []
-        for (x1, y1, x2, y2), s, zi, di in zip(boxes, scores, z, depth, strict=True):
+        for (x1, y1, x2, y2), s, zi, di, si in zip(boxes, scores, z, depth, slices, strict=True):
             x, y = max(0.0, x1 * sx), max(0.0, y1 * sy)
             w, h = min(study.width, x2 * sx) - x, min(study.height, y2 * sy) - y
             if self.coords == "stored":
                 x, y, w, h = study.box_to_stored(x, y, w, h)
-            out.append(Detection(float(x), float(y), float(w), float(h), int(zi), int(di), float(s)))
+            out.append(Detection(float(x), float(y), float(w), float(h), int(zi), int(di), float(s),
+                                 None if si is None else int(si)))  # fmt: skip
         out.sort(key=lambda d: -d.score)
         return out[: self.post.max_detections]
