@@ -146,9 +146,8 @@ def findings_rows(session: Session, threshold: float) -> list[list]:
 
 
 def jump_slice(session: Session, detection) -> int:
-    """The slice to show for a finding: the representative slice when inside its range, else its centre."""
-    rep = session.prediction.representative_slice
-    return rep if detection.z <= rep < detection.z + detection.depth else detection.z + detection.depth // 2
+    """The slice to show for a finding: its own (where the model sees it best)."""
+    return int(detection.slice)
 
 
 def attention_figure(session: Session):

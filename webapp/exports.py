@@ -84,7 +84,7 @@ def export_findings_json(session: Session, threshold: float, deidentify: bool) -
     for d in prediction.detections:
         stored = study.box_to_stored(d.x, d.y, d.width, d.height)
         findings.append({
-            "score": round(float(d.score), 6), "z": int(d.z), "depth": int(d.depth),
+            "score": round(float(d.score), 6), "slice": int(d.slice), "z": int(d.z), "depth": int(d.depth),
             "box_display": [round(float(v), 1) for v in (d.x, d.y, d.width, d.height)],
             "box_stored": [round(float(v), 1) for v in stored],
             "shown": bool(d.score >= threshold),
@@ -92,7 +92,9 @@ def export_findings_json(session: Session, threshold: float, deidentify: bool) -
     document = {
         "patient_id": patient_id, "study_uid": study_uid, "view": study.dbtex_view,
         "shape": [study.depth, study.height, study.width], "threshold": threshold,
-        "verdict": "finding" if visible_findings(session, threshold) else "normal",
+        # What the detector measured, not a reading: never "normal".
+        "findings_at_threshold": len(visible_findings(session, threshold)),
+        "volume_score": round(float(prediction.volume_score), 6),
         "representative_slice": int(prediction.representative_slice),
         "slice_weights": [round(float(w), 6) for w in prediction.slice_weights],
         "findings": findings, "frames": "box_* = [x, y, width, height] pixels; slices 0-based",

@@ -119,7 +119,8 @@ def build_sr(source: Study | Dataset, findings: Sequence[FindingLike], algorithm
         if not (0 <= z < frames and depth >= 1 and finding.width > 0 and finding.height > 0):
             raise SlamError(f"finding {number}: slices {z}..{z + depth - 1} or box {finding.width} x {finding.height} "
                             f"outside the study's {frames} frames; accepted: 0 <= z < {frames}, positive sizes")
-        frame = min(z + depth // 2, frames - 1) + 1  # the central slice, as a 1-based frame number
+        # The finding's own slice (a Detection's best slice) else the run's centre, as a 1-based frame number.
+        frame = min(int(getattr(finding, "slice", z + depth // 2)), frames - 1) + 1
         x0, y0, x1, y1 = float(finding.x), float(finding.y), float(finding.x + finding.width), float(finding.y + finding.height)
         region = hd.sr.ImageRegion(
             graphic_type=hd.sr.GraphicTypeValues.POLYLINE,
