@@ -386,8 +386,8 @@ def test_tissue_grey_levels_ignore_window_tags_stored_range_and_photometric(tmp_
 
 def test_tissue_grey_levels_refuse_preprocess_and_unknown_names():
     from slam.detection.inputs import slice_to_input
-    from slam.phantom.study import generate_study
     from slam.io.study import Study
+    from slam.phantom.study import generate_study
 
     p = generate_study(3, "small", style="fibrous", n_lesions=0)
     study = Study(p.volume, 2000.0, 4000.0)

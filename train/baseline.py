@@ -108,7 +108,8 @@ def draw_batch(data: dict, cfg: BaselineConfig, rng: np.random.Generator) -> tup
 
 
 @torch.no_grad()
-def validate_2d(model, val: dict, min_dist_mm: float = 10.0, chunk: int = 8, limit: int = 80) -> dict[str, float]:
+def validate_2d(model, val: dict, min_dist_mm: float = 10.0, chunk: int = 8, limit: int = 80,
+                device: torch.device | str = "cpu") -> dict[str, float]:
     """DBTex metric over the central and negative slices of ``val`` (the first ``limit``), each a one-slice volume."""
     from slam.detection.metrics import evaluate
     from slam.detection.postprocess import PostProcess, filter_boxes
@@ -120,7 +121,7 @@ def validate_2d(model, val: dict, min_dist_mm: float = 10.0, chunk: int = 8, lim
     post = PostProcess(score_threshold=0.01)
     for start in range(0, len(chosen), chunk):
         idx = chosen[start:start + chunk]
-        images = torch.from_numpy(val["slices"][idx].astype(np.float32) / 255.0)
+        images = torch.from_numpy(val["slices"][idx].astype(np.float32) / 255.0).to(device)
         for i, det, image in zip(idx, model(images[:, None]), images, strict=True):
             uid = f"val-{i}"
             labels.append(Label("P", uid, "lcc", 0, 0, 0, 0))
@@ -140,6 +141,15 @@ def lr_at(step: int, total: int, cfg: BaselineConfig) -> float:
         return cfg.optim.lr * (step + 1) / cfg.optim.warmup_steps
     t = min(1.0, (step - cfg.optim.warmup_steps) / max(1, total - cfg.optim.warmup_steps))
     return cfg.optim.lr * (0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * t)))
+
+
+def pick_device(name: str) -> torch.device:
+    """``auto``: CUDA when present, else the CPU; ``cuda`` without a GPU is a SlamError (``xla``: use train.stage1)."""
+    if name == "xla":
+        raise SlamError("the per-slice baseline trains on cuda or cpu; device xla is not supported here")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise SlamError("device cuda was asked for but no CUDA GPU is available; use --device cpu")
+    return torch.device("cuda" if name in ("auto", "cuda") and torch.cuda.is_available() else "cpu")
 
 
 def run(cfg: BaselineConfig) -> dict:
@@ -163,6 +173,13 @@ def run(cfg: BaselineConfig) -> dict:
         saved = torch.load(out / "last.state.pt", weights_only=False)
         optimizer.load_state_dict(saved["optimizer"])
         state = saved["state"]
+    device = pick_device(cfg.device)
+    model.to(device)
+    for opt_state in optimizer.state.values():  # a resumed optimizer's moments follow the model
+        for k, v in opt_state.items():
+            if torch.is_tensor(v) and k != "step":
+                opt_state[k] = v.to(device)
+    autocast = torch.autocast("cuda", torch.bfloat16, enabled=device.type == "cuda" and cfg.precision != "fp32")
     val = load_shards(cfg.data.val)
     total = cfg.epochs * cfg.data.steps_per_epoch
     metrics_path = out / "metrics.csv"
@@ -177,7 +194,9 @@ def run(cfg: BaselineConfig) -> dict:
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(state["step"], total, cfg)
             images, targets = draw_batch(data, cfg, rng)
-            parts = model(images, targets)
+            targets = [{k: v.to(device) for k, v in t.items()} for t in targets]
+            with autocast:
+                parts = model(images.to(device), targets)
             loss = sum(parts.values())
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -191,7 +210,8 @@ def run(cfg: BaselineConfig) -> dict:
         train_cpu = time.process_time() - cpu0  # validation CPU is counted too: it is part of the run
         row = {"epoch": state["epoch"], "step": state["step"], "cpu_min": round(train_cpu / 60, 2),
                "wall_min": round((time.perf_counter() - wall0) / 60, 2), "lr": lr_at(state["step"], total, cfg),
-               "train_slices": len(data["slices"]), "loss": sum(losses.values()), **losses, **validate_2d(model, val)}
+               "train_slices": len(data["slices"]), "loss": sum(losses.values()), **losses,
+               **validate_2d(model, val, device=device)}
         state["cpu_s"], state["wall_s"] = time.process_time() - cpu0, time.perf_counter() - wall0
         new = not metrics_path.is_file()
         with open(metrics_path, "a", newline="") as f:

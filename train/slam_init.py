@@ -55,11 +55,12 @@ def slam_from_baseline(baseline_path: str | Path, num_slices: int) -> torch.nn.M
 def pooled_c5(model, volumes: np.ndarray, chunk: int = 16) -> torch.Tensor:
     """(S, N, h, w) uint8 volumes -> (S, N, C) float32 pooled C5 of the frozen extractor."""
     model.eval()
+    device = next(model.parameters()).device
     out = []
     for volume in volumes:
-        x = torch.from_numpy(volume.astype(np.float32) / 255.0)[:, None]
+        x = torch.from_numpy(volume.astype(np.float32) / 255.0)[:, None].to(device)
         feats = [model.backbone.features(x[i:i + chunk])[2].mean(dim=(-2, -1)) for i in range(0, len(x), chunk)]
-        out.append(torch.cat(feats))
+        out.append(torch.cat(feats).float().cpu())
     return torch.stack(out)
 
 
@@ -105,17 +106,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=300, help="attention epochs (full batch)")
     parser.add_argument("--max-studies", type=int, default=0, help="use at most this many training studies (0: all)")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto", help="for the C5 features")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    from train.baseline import pick_device
+
     start_cpu, start = time.process_time(), time.perf_counter()
     train, val = load_shards(args.train), load_shards(args.val)
     keep = np.flatnonzero(train["slice_target"] >= 0)
     if args.max_studies:
         keep = keep[: args.max_studies]
     val_keep = np.flatnonzero(val["slice_target"] >= 0)
-    model = slam_from_baseline(args.baseline, int(train["volumes"].shape[1]))
+    model = slam_from_baseline(args.baseline, int(train["volumes"].shape[1])).to(pick_device(args.device))
     pooled = pooled_c5(model, train["volumes"][keep])
     val_pooled = pooled_c5(model, val["volumes"][val_keep])
+    model.cpu()
     features_cpu = time.process_time() - start_cpu
     rows = train_attention(model, pooled, torch.from_numpy(train["slice_target"][keep]), val_pooled,
                            torch.from_numpy(val["slice_target"][val_keep]), args.epochs)

@@ -23,7 +23,6 @@ import numpy as np
 from slam.errors import SlamError
 from slam.imaging.orientation import flip_image
 
-
 # "tissue" grey levels: the breast is what lies above AIR_FRACTION of the way from the darkest to the
 # brightest value (air and the detector's pedestal below); its TISSUE_PERCENTILES map to FAT_LEVEL and 1,
 # so fat stays above the background level the post-processing treats as air (0.1) and air goes to 0.
