@@ -68,7 +68,7 @@ def augment_slice(image: np.ndarray, boxes: np.ndarray, aug: SliceAugment, rng: 
 
 def crop_around(image: np.ndarray, boxes: np.ndarray, crop: tuple[int, int], rng: np.random.Generator
                 ) -> tuple[np.ndarray, np.ndarray]:
-    """A (ch, cw) crop holding one random box whole (anywhere when there is none), zero-padded when
+    """A (ch, cw) crop holding one random box whole (on tissue when there is none), zero-padded when
     the image is smaller; boxes clipped to it, those keeping < half their area dropped."""
     ch, cw = crop
     h, w = image.shape
@@ -79,8 +79,9 @@ def crop_around(image: np.ndarray, boxes: np.ndarray, crop: tuple[int, int], rng
         x1, y1, x2, y2 = boxes[rng.integers(len(boxes))]
         x0 = int(rng.integers(max(0, math.ceil(x2) - cw), max(0, min(int(x1), w - cw)) + 1))
         y0 = int(rng.integers(max(0, math.ceil(y2) - ch), max(0, min(int(y1), h - ch)) + 1))
-    else:
-        x0, y0 = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+    else:  # a negative: the most tissue of a few random crops (an all-air crop teaches nothing)
+        tries = [(int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))) for _ in range(4)]
+        x0, y0 = max(tries, key=lambda o: float((image[o[1]:o[1] + ch, o[0]:o[0] + cw] > 0.1).mean()))
     x0, y0 = min(x0, w - cw), min(y0, h - ch)
     moved = boxes - np.array([x0, y0, x0, y0], np.float32)
     clipped = np.clip(moved, 0, [cw, ch, cw, ch]).astype(np.float32)
