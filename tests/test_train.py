@@ -289,17 +289,22 @@ def test_xla_training_step(stage, tiny_cache, tmp_path, monkeypatch):
     assert any(not torch.equal(b, p.detach().cpu()) for b, p in zip(before, trained, strict=True))
 
 
-def test_slam_predict_defaults_to_the_shipped_demo_weights(tmp_path):
-    """`slam predict` without --weights runs the demo model shipped in slam/weights (<= 10 MB, model card)."""
+def test_slam_predict_defaults_to_the_shipped_slam_weights_and_names_the_baseline(tmp_path):
+    """`slam predict` without --weights runs the shipped SLAM model, `--weights baseline` the shipped
+    baseline; each <= 10 MB with a model card and an operating point chosen on validation."""
     from slam.cli import main
     from slam.detection.model import load_model
-    from slam.detection.weights import DEFAULT_WEIGHTS
+    from slam.detection.weights import BASELINE_WEIGHTS, DEFAULT_WEIGHTS, resolve_weights
     from slam.io.csv_formats import read_predictions_csv
 
-    assert DEFAULT_WEIGHTS.is_file() and DEFAULT_WEIGHTS.stat().st_size <= 10 * 2**20
-    card = DEFAULT_WEIGHTS.with_suffix(".md").read_text()
-    assert "not for clinical use" in card.lower() and "python -m train.stage1" in card
-    assert load_model(DEFAULT_WEIGHTS).config.kind == "slam"
+    assert resolve_weights("baseline") == BASELINE_WEIGHTS and resolve_weights() == DEFAULT_WEIGHTS
+    for weights, kind, recipe in ((DEFAULT_WEIGHTS, "slam", "python -m train.slam_init"),
+                                  (BASELINE_WEIGHTS, "baseline", "python -m train.baseline")):
+        assert weights.is_file() and weights.stat().st_size <= 10 * 2**20
+        card = weights.with_suffix(".md").read_text()
+        assert "not for clinical use" in card.lower() and recipe in card
+        config = load_model(weights).config
+        assert config.kind == kind and config.grey_levels == "tissue" and "FP/volume on val" in config.operating_point
     out = tmp_path / "predictions.csv"
     assert main(["predict", "--file-paths", "examples/file-paths.csv", "-o", str(out), "--quiet",
                  "--score-threshold", "0"]) == 0  # fmt: skip
@@ -469,3 +474,26 @@ def test_baseline_trains_resumes_and_slam_inherits_it(slice_cache, tmp_path):
     for weights in (tmp_path / "bl" / "best.safetensors", tmp_path / "slam" / "best.safetensors"):
         result = Predictor.from_weights(weights, device="cpu").predict(study)
         assert result.slice_weights.shape == (study.depth,) and abs(result.slice_weights.sum() - 1) < 1e-4
+
+
+@pytest.mark.slow
+def test_gpu_recipe_runs_tiny_on_the_cpu(tmp_path):
+    """train/gpu.sh end to end (data, baseline, SLAM from it, export, operating point, evaluation) at TINY size."""
+    import json
+    import subprocess
+    import sys
+
+    from slam.detection.model import load_model
+
+    env = dict(os.environ, TINY="1", DEVICE="cpu", WORKERS="2", OUT=str(tmp_path / "gpu"), PYTHON=sys.executable,
+               PYTHONPATH=os.getcwd())
+    run = subprocess.run(["bash", "train/gpu.sh"], env=env, capture_output=True, text=True, timeout=1500)
+    assert run.returncode == 0, run.stderr[-2000:]
+    for name in ("baseline", "slam"):
+        weights = tmp_path / "gpu" / "export" / f"{name}.safetensors"
+        model = load_model(weights)
+        assert model.config.kind == name and model.config.num_slices == 6
+        assert "FP/volume on val" in model.config.operating_point  # written from the validation set
+        for split in ("test", "heldout"):
+            metrics = json.loads((tmp_path / "gpu" / "eval" / f"{name}-{split}" / "metrics.json").read_text())
+            assert 0.0 <= metrics["mean_sensitivity_positive"] <= 1.0 and metrics["n_volumes"] == 4

@@ -109,7 +109,7 @@ def draw_batch(data: dict, cfg: BaselineConfig, rng: np.random.Generator) -> tup
 
 
 @torch.no_grad()
-def validate_2d(model, val: dict, min_dist_mm: float = 10.0, chunk: int = 8, limit: int = 80,
+def validate_2d(model, val: dict, min_dist_mm: float = 10.0, chunk: int = 8, limit: int = 24,
                 device: torch.device | str = "cpu") -> dict[str, float]:
     """DBTex metric over the central and negative slices of ``val`` (the first ``limit``), each a one-slice volume."""
     from slam.detection.metrics import evaluate

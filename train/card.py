@@ -28,8 +28,8 @@ python -m slam phantom data/heldout --n 30 --seed 29 --style heldout  # held-out
 python -m train.slices cache/slices --n 400 --seed 11 --shard 10 --workers 2
 python -m train.slices cache/val-slices --n 20 --seed 31 --shard 10
 python -m train.baseline --config train/configs/baseline.yaml
-python -m train.slam_init --baseline runs/baseline/best.safetensors --out runs/slam
-python -m train.export runs/baseline/best.safetensors slam/weights/baseline.safetensors
+python -m train.slam_init --baseline runs/baseline/last.safetensors --out runs/slam
+python -m train.export runs/baseline/last.safetensors slam/weights/baseline.safetensors
 python -m train.export runs/slam/best.safetensors slam/weights/slam_default.safetensors
 python -m train.evaluate --weights W --data data/val --score-threshold 0 --write-operating-point
 python -m train.evaluate --weights W --data data/test --score-threshold 0 --out runs/eval/NAME-test

@@ -16,12 +16,12 @@ done
 $NICE $PY -m train.slices cache/slices --n 400 --seed 11 --shard 10 --workers 2
 $NICE $PY -m train.slices cache/val-slices --n 20 --seed 31 --shard 10
 $NICE $PY -m train.baseline --config train/configs/baseline.yaml --resume
-$NICE $PY -m train.slam_init --baseline runs/baseline/best.safetensors --out runs/slam
-$PY -m train.export runs/baseline/best.safetensors slam/weights/baseline.safetensors      # float16: < 10 MB
+$NICE $PY -m train.slam_init --baseline runs/baseline/last.safetensors --out runs/slam
+$PY -m train.export runs/baseline/last.safetensors slam/weights/baseline.safetensors      # float16: < 10 MB
 $PY -m train.export runs/slam/best.safetensors slam/weights/slam_default.safetensors
 for name in baseline slam_default; do
   W=slam/weights/$name.safetensors
-  $NICE $PY -m train.evaluate --weights "$W" --data "$DATA/val" --score-threshold 0 --write-operating-point \
+  $NICE $PY -m train.evaluate --weights "$W" --data "$DATA/val" --limit 20 --score-threshold 0 --write-operating-point \
     --out "runs/eval/$name-val" > /dev/null
   for split in test heldout; do
     $NICE $PY -m train.evaluate --weights "$W" --data "$DATA/$split" --score-threshold 0 --out "runs/eval/$name-$split" > /dev/null

@@ -59,8 +59,9 @@ def write_operating_point(weights: str | Path, threshold: float, note: str) -> N
 
 def evaluate_folder(weights: str | Path, data_dir: str | Path, out: str | Path | None = None,
                     min_dist_mm: float = 10.0, device: str | None = None, score_threshold: float = 0.05,
-                    progress: bool = True, operating_fps: float = 1.0) -> dict:
-    """Run the model on every study of ``data_dir`` and score it (see the module docstring)."""
+                    progress: bool = True, operating_fps: float = 1.0, limit: int = 0) -> dict:
+    """Run the model on every study of ``data_dir`` (the first ``limit`` when > 0) and score it (see the
+    module docstring)."""
     from tqdm import tqdm
 
     from slam.detection.metrics import evaluate, save_froc_png
@@ -82,6 +83,10 @@ def evaluate_folder(weights: str | Path, data_dir: str | Path, out: str | Path |
     rep_hits = []
     boxes = read_boxes_csv(data_dir / "boxes.csv")
     rows, predictions, spacings, hits = read_file_paths_csv(data_dir / "file-paths.csv"), [], [], []
+    if limit:
+        rows = rows[:limit]
+    chosen = {(r.study_uid, r.view) for r in rows}
+    boxes = [b for b in boxes if (b.study_uid, b.view) in chosen]
     start = time.perf_counter()
     for row in tqdm(rows, desc="evaluate", unit="study", disable=not progress):
         study = load_study(resolve_study_path(row, data_dir))
@@ -99,7 +104,8 @@ def evaluate_folder(weights: str | Path, data_dir: str | Path, out: str | Path |
     if not np.isfinite(spacings).any():
         raise SlamError("the studies carry no pixel spacing: the distance floor in mm cannot be converted")
     min_dist = min_dist_mm / float(np.nanmedian(spacings))
-    result = evaluate(predictions, boxes, read_labels_csv(data_dir / "labels.csv"), min_dist=min_dist)
+    labels = [lab for lab in read_labels_csv(data_dir / "labels.csv") if (lab.study_uid, lab.view) in chosen]
+    result = evaluate(predictions, boxes, labels, min_dist=min_dist)
     errors = slice_errors(predictions, boxes, min_dist)
     metrics = {
         **result.to_dict(),
@@ -135,12 +141,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--score-threshold", type=float, default=0.05,
                         help="keep boxes scoring at least this (default 0.05, as slam predict; 0 = the whole FROC)")
     parser.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when present, else cpu")
+    parser.add_argument("--limit", type=int, default=0, help="evaluate the first N studies only (0: all)")
     parser.add_argument("--operating-fps", type=float, default=1.0, help="FP/volume of the operating point (default 1)")
     parser.add_argument("--write-operating-point", action="store_true",
                         help="write the operating point into the weights' JSON (a validation set only)")
     args = parser.parse_args(argv)
     metrics = evaluate_folder(args.weights, args.data, args.out, args.min_dist_mm, args.device, args.score_threshold,
-                              operating_fps=args.operating_fps)
+                              operating_fps=args.operating_fps, limit=args.limit)
     if args.write_operating_point:
         write_operating_point(args.weights, metrics["operating_threshold"],
                               f"{args.operating_fps:g} FP/volume on {Path(args.data).name} "
