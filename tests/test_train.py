@@ -289,17 +289,22 @@ def test_xla_training_step(stage, tiny_cache, tmp_path, monkeypatch):
     assert any(not torch.equal(b, p.detach().cpu()) for b, p in zip(before, trained, strict=True))
 
 
-def test_slam_predict_defaults_to_the_shipped_demo_weights(tmp_path):
-    """`slam predict` without --weights runs the demo model shipped in slam/weights (<= 10 MB, model card)."""
+def test_slam_predict_defaults_to_the_shipped_slam_weights_and_names_the_baseline(tmp_path):
+    """`slam predict` without --weights runs the shipped SLAM model, `--weights baseline` the shipped
+    baseline; each <= 10 MB with a model card and an operating point chosen on validation."""
     from slam.cli import main
     from slam.detection.model import load_model
-    from slam.detection.weights import DEFAULT_WEIGHTS
+    from slam.detection.weights import BASELINE_WEIGHTS, DEFAULT_WEIGHTS, resolve_weights
     from slam.io.csv_formats import read_predictions_csv
 
-    assert DEFAULT_WEIGHTS.is_file() and DEFAULT_WEIGHTS.stat().st_size <= 10 * 2**20
-    card = DEFAULT_WEIGHTS.with_suffix(".md").read_text()
-    assert "not for clinical use" in card.lower() and "python -m train.stage1" in card
-    assert load_model(DEFAULT_WEIGHTS).config.kind == "slam"
+    assert resolve_weights("baseline") == BASELINE_WEIGHTS and resolve_weights() == DEFAULT_WEIGHTS
+    for weights, kind, recipe in ((DEFAULT_WEIGHTS, "slam", "python -m train.slam_init"),
+                                  (BASELINE_WEIGHTS, "baseline", "python -m train.baseline")):
+        assert weights.is_file() and weights.stat().st_size <= 10 * 2**20
+        card = weights.with_suffix(".md").read_text()
+        assert "not for clinical use" in card.lower() and recipe in card
+        config = load_model(weights).config
+        assert config.kind == kind and config.grey_levels == "tissue" and "FP/volume on val" in config.operating_point
     out = tmp_path / "predictions.csv"
     assert main(["predict", "--file-paths", "examples/file-paths.csv", "-o", str(out), "--quiet",
                  "--score-threshold", "0"]) == 0  # fmt: skip
@@ -349,3 +354,146 @@ def test_train_commands_report_a_bad_config_in_one_line(capsys):
     assert run_main(lambda argv: stage1.main(["--set", "monitor=foo"]), "python -m train.stage1") == 2
     err = capsys.readouterr().err
     assert err.startswith("python -m train.stage1: error: ") and "accepted: val_loss" in err and err.count("\n") == 1
+
+
+# --- tissue grey levels, slice cache, per-slice baseline, SLAM from the baseline -------------------
+
+
+def _written(tmp_path, name, volume, **tags):
+    from slam.io import load_study
+    from slam.io.write import write_volume_dicom
+
+    return load_study(write_volume_dicom(tmp_path / f"{name}.dcm", volume, pixel_spacing=(0.64, 0.64), **tags))
+
+
+def test_tissue_grey_levels_ignore_window_tags_stored_range_and_photometric(tmp_path):
+    from slam.detection.inputs import volume_to_input
+    from slam.phantom.study import generate_study
+
+    phantom = generate_study(5001, "small", style="fatty-powerlaw", n_lesions=1)
+    vol = phantom.volume.astype(np.int64)
+    assert phantom.photometric == "MONOCHROME2" and vol.max() < 2**14
+    a = _written(tmp_path, "a", vol.astype(np.uint16), window_center=float(np.median(vol)), window_width=800.0,
+                 bits_stored=14)
+    b = _written(tmp_path, "b", (vol * 3 + 500).astype(np.uint16), window_center=20000.0, window_width=30000.0,
+                 bits_stored=16)  # another writer: other stored range and window
+    c = _written(tmp_path, "c", (2**14 - 1 - vol).astype(np.uint16), window_center=5000.0, window_width=9000.0,
+                 bits_stored=14, photometric="MONOCHROME1")
+    idx = [0, phantom.lesions[0].slice, phantom.volume.shape[0] - 1]
+    ins = [volume_to_input(s, idx, (384, 320), grey_levels="tissue") * 255 for s in (a, b, c)]
+    for other in ins[1:]:
+        assert np.abs(other - ins[0]).max() <= 1.0
+    window = [volume_to_input(s, idx, (384, 320)) * 255 for s in (a, b)]
+    assert np.abs(window[1] - window[0]).max() > 50  # the window path does depend on the tags (test can fail)
+    breast = ins[0][1] > 0
+    assert 0.2 < breast.mean() < 0.98 and np.percentile(ins[0][1][breast], 50) > 0.15 * 255
+
+
+def test_tissue_grey_levels_refuse_preprocess_and_unknown_names():
+    from slam.detection.inputs import slice_to_input
+    from slam.io.study import Study
+    from slam.phantom.study import generate_study
+
+    p = generate_study(3, "small", style="fibrous", n_lesions=0)
+    study = Study(p.volume, 2000.0, 4000.0)
+    with pytest.raises(SlamError, match="does not combine"):
+        slice_to_input(study, 0, (64, 64), preprocess=True, grey_levels="tissue")
+    with pytest.raises(SlamError, match="accepted: uint8, tissue"):
+        slice_to_input(study, 0, (64, 64), grey_levels="film")
+
+
+@pytest.fixture(scope="session")
+def slice_cache(tmp_path_factory):
+    from train.slices import SliceCacheSpec, build_shard
+
+    out = tmp_path_factory.mktemp("slices")
+    spec = SliceCacheSpec(n=4, seed=5, input_size=(96, 80), num_slices=6, shard=2)
+    return out, spec, [build_shard(spec, s, out) for s in range(2)]
+
+
+def test_slice_cache_holds_central_slices_with_boxes_and_far_negatives(slice_cache):
+    from slam.phantom.dataset import dataset_seed
+    from slam.phantom.study import generate_study
+    from train.slices import LESION_COUNTS_P, build_shard, load_shards
+
+    out, spec, paths = slice_cache
+    data = load_shards(out)
+    assert data["volumes"].shape == (4, 6, 96, 80) and data["slices"].shape[1:] == (96, 80)
+    assert build_shard(spec, 0, out) == paths[0]  # an existing shard is kept, not remade
+    for i in range(spec.n):
+        rng = np.random.default_rng(dataset_seed(spec.seed, i))
+        n = int(rng.choice(len(LESION_COUNTS_P), p=LESION_COUNTS_P))
+        phantom = generate_study(dataset_seed(spec.seed, i), "small", style=str(data["style"][i]), n_lesions=n)
+        mine = data["study"] == i
+        central = mine & (data["slice_offset"] == 0)
+        assert central.sum() == len({les.slice for les in phantom.lesions})
+        assert data["vol_n_boxes"][i] == len(phantom.lesions)
+        assert (data["slice_target"][i] >= 0) == bool(phantom.lesions)
+        # negatives carry no box; positives carry one box per mass covering the slice, inside the image
+        assert (data["n_boxes"][mine & (data["slice_offset"] < 0)] == 0).all()
+        for j in np.flatnonzero(central):
+            b = data["boxes"][j, : data["n_boxes"][j]]
+            assert len(b) >= 1 and (b[:, 2] > b[:, 0]).all() and (b[:, :2] >= 0).all() and (b[:, 2] <= 80).all()
+            x1, y1, x2, y2 = b[0].astype(int)
+            inside = data["slices"][j, y1:y2, x1:x2].astype(float)
+            assert inside.mean() > 0  # the box lies on the breast, not on air
+
+
+def test_baseline_trains_resumes_and_slam_inherits_it(slice_cache, tmp_path):
+    from slam.detection.model import load_model
+    from slam.detection.predictor import Predictor
+    from slam.io import load_study
+    from slam.phantom.dataset import write_study
+    from slam.phantom.study import generate_study
+    from train import baseline, slam_init
+    from train.config import BaselineConfig, load_config
+
+    out_cache, spec, _ = slice_cache
+    model = ModelConfig.from_dict(dict(TINY, kind="baseline", backbone="mobilenet_v3_small", input_size=[96, 80],
+                                       num_slices=6, grey_levels="tissue"))
+    cfg = load_config("train/configs/baseline.yaml", BaselineConfig)
+    cfg = dataclasses.replace(cfg, out=str(tmp_path / "bl"), epochs=2, model=model)
+    cfg.data = dataclasses.replace(cfg.data, train=str(out_cache), val=str(out_cache), batch_size=4, crop=(64, 64),
+                                   steps_per_epoch=2)
+    row = baseline.run(dataclasses.replace(cfg, epochs=1))
+    assert row["epoch"] == 1 and np.isfinite(row["loss"]) and 0 <= row["val_mean_sens_2d"] <= 1
+    row = baseline.run(dataclasses.replace(cfg, resume=True))  # continues at epoch 2, same schedule
+    assert row["epoch"] == 2 and row["step"] == 4
+    with open(tmp_path / "bl" / "metrics.csv") as f:
+        assert [int(r["epoch"]) for r in csv.DictReader(f)] == [1, 2]
+    trained = load_model(tmp_path / "bl" / "best.safetensors")
+    slam = slam_init.slam_from_baseline(tmp_path / "bl" / "best.safetensors", 6)
+    assert slam.config.kind == "slam" and slam.config.grey_levels == "tissue"
+    for name, value in trained.state_dict().items():
+        assert torch.equal(slam.state_dict()[name], value), name
+    assert slam_init.main(["--baseline", str(tmp_path / "bl" / "best.safetensors"), "--train", str(out_cache),
+                           "--val", str(out_cache), "--out", str(tmp_path / "slam"), "--epochs", "5"]) == 0
+    phantom = generate_study(11, "small", style="dense-powerlaw", n_lesions=1)
+    paths, _, _ = write_study(tmp_path / "study", phantom, 1)
+    study = load_study(tmp_path / "study" / paths.descriptive_path)
+    for weights in (tmp_path / "bl" / "best.safetensors", tmp_path / "slam" / "best.safetensors"):
+        result = Predictor.from_weights(weights, device="cpu").predict(study)
+        assert result.slice_weights.shape == (study.depth,) and abs(result.slice_weights.sum() - 1) < 1e-4
+
+
+@pytest.mark.slow
+def test_gpu_recipe_runs_tiny_on_the_cpu(tmp_path):
+    """train/gpu.sh end to end (data, baseline, SLAM from it, export, operating point, evaluation) at TINY size."""
+    import json
+    import subprocess
+    import sys
+
+    from slam.detection.model import load_model
+
+    env = dict(os.environ, TINY="1", DEVICE="cpu", WORKERS="2", OUT=str(tmp_path / "gpu"), PYTHON=sys.executable,
+               PYTHONPATH=os.getcwd())
+    run = subprocess.run(["bash", "train/gpu.sh"], env=env, capture_output=True, text=True, timeout=1500)
+    assert run.returncode == 0, run.stderr[-2000:]
+    for name in ("baseline", "slam"):
+        weights = tmp_path / "gpu" / "export" / f"{name}.safetensors"
+        model = load_model(weights)
+        assert model.config.kind == name and model.config.num_slices == 6
+        assert "FP/volume on val" in model.config.operating_point  # written from the validation set
+        for split in ("test", "heldout"):
+            metrics = json.loads((tmp_path / "gpu" / "eval" / f"{name}-{split}" / "metrics.json").read_text())
+            assert 0.0 <= metrics["mean_sensitivity_positive"] <= 1.0 and metrics["n_volumes"] == 4

@@ -198,3 +198,48 @@ def run_main(main: Callable[[list[str] | None], int], prog: str) -> int:
     except SlamError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
+
+
+@dataclass
+class SliceData:
+    train: str = key("cache/slices", "slice-cache folder (python -m train.slices); shards made later are read each epoch")
+    val: str = key("cache/val-slices", "validation slice-cache folder (other seed)")
+    batch_size: int = key(16, "slices per step")
+    positive_fraction: float = key(0.7, "share of each batch drawn from slices with a mass")
+    crop: tuple[int, int] = key((192, 192), "training crop (h, w) in input pixels; inference sees the whole slice")
+    steps_per_epoch: int = key(100, "steps between validations, checkpoints and shard reloads")
+
+
+@dataclass
+class SliceAugment:
+    flip: bool = key(True, "random horizontal and vertical flips")
+    scale: tuple[float, float] = key((0.8, 1.25), "zoom range applied before the crop")
+    contrast: float = key(0.2, "contrast factor, +- fraction (about the fat level)")
+    brightness: float = key(0.05, "brightness shift, +- on the [0, 1] scale")
+    gamma: float = key(0.25, "gamma, exp(+- this)")
+    noise_p: float = key(0.3, "probability of added Gaussian noise")
+    noise_sigma: tuple[float, float] = key((0.005, 0.03), "noise standard deviation range on the [0, 1] scale")
+    blur_p: float = key(0.2, "probability of a Gaussian blur (sigma 0.5-1.2 px)")
+
+
+@dataclass
+class CosineOptim:
+    lr: float = key(1e-3, "AdamW peak learning rate")
+    weight_decay: float = key(1e-4, "AdamW weight decay")
+    warmup_steps: int = key(100, "linear warm-up steps")
+    clip_grad_norm: float = key(10.0, "gradient norm clip (0: off)")
+
+
+@dataclass
+class BaselineConfig(Common):
+    out: str = key("runs/baseline", "output folder (checkpoints, metrics.csv, config.json)")
+    epochs: int = key(60, "last epoch (data.steps_per_epoch steps each); the cosine schedule spans them all")
+    early_stop: int = key(1000, "unused by the baseline (the cosine schedule sets the length)")
+    cpu_minutes: float = key(0.0, "stop when the process has used this many CPU-minutes (0: no limit)")
+    threads: int = key(2, "torch CPU threads")
+    imagenet_weights: str | None = key(None, "local ImageNet classifier weights (.safetensors) for the backbone")
+    model: ModelConfig = section(lambda: ModelConfig(kind="baseline"), "the model (kind baseline)")
+    data: SliceData = section(SliceData, "slice caches and batches")
+    augment: SliceAugment = section(SliceAugment, "augmentation of the training slices")
+    optim: CosineOptim = section(CosineOptim, "optimizer and schedule (linear warm-up, cosine decay)")
+    val: Val = section(Val, "validation")

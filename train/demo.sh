@@ -1,24 +1,34 @@
 #!/usr/bin/env bash
-# Reproduce the demo weights (slam/weights/slam_demo.*) end to end: phantom data, caches, stage 1,
-# stage 1b, the held-out evaluation, the copy into slam/weights. Run from the repository root:
-#   bash train/demo.sh [DATA_ROOT (default data)] [extra args for both stages, e.g. --device cpu]
+# Reproduce the shipped weights from scratch on the CPU: slam/weights/baseline.* (the per-slice baseline)
+# and slam/weights/slam_default.* (SLAM from it, the default of `slam predict` and the app).
+# Phantom evaluation sets, the slice cache, baseline training, SLAM's slice attention on the frozen
+# extractor, float16 export, operating point on validation, held-out evaluation, model cards.
+# Run from the repository root:   bash train/demo.sh [DATA_ROOT (default data)]
+# Resumable: existing data sets and cache shards are kept; training continues with --resume.
 set -euo pipefail
 DATA=${1:-data}
-shift || true
 PY=${PYTHON:-python}
-for spec in "train 300 1" "val 40 2" "test 100 3"; do  # three seeds: no study is shared
-  set -- $spec "$@"
-  [ -f "$DATA/phantom-$1/boxes.csv" ] || $PY -m slam phantom "$DATA/phantom-$1" --n "$2" --seed "$3" --size small
-  shift 3
+NICE=${NICE:-nice -n 10}
+for spec in "val 40 21 train" "test 30 23 train" "heldout 30 29 heldout"; do  # seeds never used for training
+  set -- $spec
+  [ -f "$DATA/$1/boxes.csv" ] || $PY -m slam phantom "$DATA/$1" --n "$2" --seed "$3" --style "$4"
 done
-for split in train val; do
-  [ -f "cache/demo-$split.npz" ] || $PY -m train.cache "$DATA/phantom-$split" "cache/demo-$split.npz" \
-    --config train/configs/demo_stage1.yaml
+$NICE $PY -m train.slices cache/slices --n 400 --seed 11 --shard 10 --workers 2
+$NICE $PY -m train.slices cache/val-slices --n 20 --seed 31 --shard 10
+$NICE $PY -m train.baseline --config train/configs/baseline.yaml --resume
+$NICE $PY -m train.slam_init --baseline runs/baseline/last.safetensors --out runs/slam
+$PY -m train.export runs/baseline/last.safetensors slam/weights/baseline.safetensors      # float16: < 10 MB
+$PY -m train.export runs/slam/best.safetensors slam/weights/slam_default.safetensors
+for name in baseline slam_default; do
+  W=slam/weights/$name.safetensors
+  $NICE $PY -m train.evaluate --weights "$W" --data "$DATA/val" --limit 20 --score-threshold 0 --write-operating-point \
+    --out "runs/eval/$name-val" > /dev/null
+  for split in test heldout; do
+    $NICE $PY -m train.evaluate --weights "$W" --data "$DATA/$split" --score-threshold 0 --out "runs/eval/$name-$split" > /dev/null
+  done
 done
-$PY -m train.stage1 --config train/configs/demo_stage1.yaml "$@"
-# stage 1b: the whole detector on, detection losses x5, 32 sampled anchors / RoIs per image; as run: 26 + 24 epochs
-$PY -m train.stage1 --config train/configs/demo_stage1b.yaml "$@"
-$PY -m train.stage1 --config train/configs/demo_stage1b.yaml --resume --set epochs=50 "$@"
-$PY -m train.export runs/demo/stage1b/best.safetensors slam/weights/slam_demo.safetensors  # float16: < 10 MB
-$PY -m train.evaluate --weights slam/weights/slam_demo.safetensors --data "$DATA/phantom-test" --out runs/demo/heldout
-echo "demo weights -> slam/weights/slam_demo.safetensors; held-out metrics: runs/demo/heldout/metrics.json"
+$PY -m train.card slam/weights/baseline.safetensors --curve runs/baseline/metrics.csv \
+  --eval in-style=runs/eval/baseline-test --eval held-out-style=runs/eval/baseline-heldout
+$PY -m train.card slam/weights/slam_default.safetensors --curve runs/baseline/metrics.csv --attention runs/slam/attention.json \
+  --eval in-style=runs/eval/slam_default-test --eval held-out-style=runs/eval/slam_default-heldout
+echo "weights + cards -> slam/weights/{baseline,slam_default}.*; metrics: runs/eval/*/metrics.json"

@@ -49,7 +49,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", action="store_true", help="with --dicomweb: store the SR and the synthetic "
                         "mammogram into the study on the server (new instances, nothing replaced)")  # fmt: skip
     parser.add_argument("--weights", help="model weights (.safetensors with its .json config beside it); default: "
-                        "$SLAM_WEIGHTS, else the demo weights trained on phantom studies (slam/weights/slam_demo.md)")  # fmt: skip
+                        "$SLAM_WEIGHTS, else the shipped SLAM weights (slam/weights/slam_default.md; --weights baseline: the per-slice baseline)")  # fmt: skip
     parser.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when present, else cpu")
     parser.add_argument("--file-paths", help="BCS-DBT file-paths.csv: PatientID, StudyUID, View of each study "
                         "(else they are read from the DICOM header)")  # fmt: skip

@@ -185,7 +185,7 @@ class Predictor:
     def prepare(self, study) -> np.ndarray:
         """The model input of ``study``: (n, h, w) float32 in [0, 1] of :meth:`chosen_slices`."""
         return volume_to_input(
-            study, self.chosen_slices(study.depth), self.config.input_size, self.preprocess
+            study, self.chosen_slices(study.depth), self.config.input_size, self.preprocess, self.config.grey_levels
         )
 
     @torch.inference_mode()
