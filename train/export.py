@@ -1,6 +1,6 @@
 """Ship trained weights: ``.safetensors`` with floating tensors stored as float16, plus the JSON.
 
-    python -m train.export runs/demo/stage2/best.safetensors slam/weights/slam_demo.safetensors
+    python -m train.export runs/demo/stage2/best.safetensors slam/weights/slam_default.safetensors
 
 Halving the file keeps the demo model under the repository's 10 MB limit; ``slam.detection.model.load_model``
 copies the float16 values into the float32 parameters, so inference runs in float32 as trained
