@@ -153,7 +153,7 @@ def screenshot(target: Path) -> None:
     import cv2
     from playwright.sync_api import sync_playwright
 
-    from webapp import handlers as h
+    from webapp import detection
 
     server = AppServer()
     try:
@@ -165,7 +165,7 @@ def screenshot(target: Path) -> None:
             page.click("#slam-load-example")
             page.wait_for_selector("#slam-viewer img.slam-img")
             page.wait_for_selector("#slam-sm img")
-            if not h.detector_unavailable(h.find_weights()):
+            if not detection.detector_unavailable(detection.find_weights()):
                 page.click("#slam-detect")
                 page.wait_for_selector("#slam-verdict h3")
             time.sleep(1)

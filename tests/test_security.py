@@ -58,8 +58,18 @@ def stored_files(root: Path) -> list[Path]:
 def app(tmp_path_factory):
     base = tmp_path_factory.mktemp("security")
     server = AppServer({"GRADIO_TEMP_DIR": str(base / "gradio"), "SLAM_EXAMPLES_DIR": str(base / "none"),
-                        "SLAM_MAX_UPLOAD": "8mb", "SLAM_UPLOAD_TTL": "2", "SLAM_APP_LOG": str(base / "app.log")})
+                        "SLAM_MAX_UPLOAD": "8mb", "SLAM_APP_LOG": str(base / "app.log")})
     yield server, base
+    server.stop()
+
+
+@pytest.fixture
+def sweeping_app(tmp_path):
+    """An app whose sweep removes unloaded uploads after 2 s (the shared one keeps them 600 s, so that
+    a slow machine does not sweep another test's uploads mid-test)."""
+    server = AppServer({"GRADIO_TEMP_DIR": str(tmp_path / "gradio"), "SLAM_EXAMPLES_DIR": str(tmp_path / "none"),
+                        "SLAM_MAX_UPLOAD": "8mb", "SLAM_UPLOAD_TTL": "2"})
+    yield server, tmp_path
     server.stop()
 
 
@@ -95,8 +105,8 @@ def test_made_up_session_hashes_create_nothing(app):
 
 
 @pytest.mark.timeout(120)
-def test_upload_cap_is_per_request_and_uploads_nobody_loads_are_swept(app):
-    server, base = app
+def test_upload_cap_is_per_request_and_uploads_nobody_loads_are_swept(sweeping_app):
+    server, base = sweeping_app
     parts = []
     for name in ("a.dcm", "b.dcm"):  # 5 MB each: under the 8 MB cap alone, over it together
         parts.append(base / name)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from tests.webapp_support import CHROMIUM, CHROMIUM_ARGS, ROOT, AppServer, write_study
-from webapp import handlers as h
+from webapp import detection
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -48,7 +48,7 @@ def app(tmp_path_factory):
         config = ModelConfig(backbone="resnet18", num_slices=8, input_size=(96, 96), fpn_channels=64)
         env["SLAM_WEIGHTS"] = str(save_model(build_model(config), base / "tiny.safetensors"))
     server = AppServer(env)
-    weights = env.get("SLAM_WEIGHTS") or os.environ.get("SLAM_WEIGHTS") or h.find_weights()
+    weights = env.get("SLAM_WEIGHTS") or os.environ.get("SLAM_WEIGHTS") or detection.find_weights()
     yield server, base, weights
     server.stop()
 
@@ -119,7 +119,7 @@ def test_viewer_end_to_end(page, app, tmp_path):
 
     # Detection: real boxes drawn on the slice (bundled weights, else a small untrained model).
     page.click("#slam-detect")
-    page.wait_for_selector("#slam-verdict h3")
+    page.wait_for_selector("#slam-verdict h3", timeout=120_000)  # the first detection loads the model
     page.fill("#slam-threshold input[type=number]", "0")
     page.keyboard.press("Enter")
     page.wait_for_selector("#slam-viewer img[data-boxes]:not([data-boxes='0'])")

@@ -13,7 +13,7 @@ from slam.errors import SlamError
 from slam.imaging.viewport import make_view
 from slam.io import load_study
 from tests.webapp_support import open_study, write_study
-from webapp import handlers as h
+from webapp import detection, exports, loading, settings, viewing
 from webapp.state import SessionStore
 
 
@@ -28,8 +28,8 @@ def study_path(tmp_path):
 
 
 def params(session, **kw):
-    c, w = h.window_presets(session, h.ORIGINAL)["DICOM"]
-    return h.ViewParams(**{"slice": 5, "center": c, "width": w, **kw})
+    c, w = viewing.window_presets(session, viewing.ORIGINAL)["DICOM"]
+    return viewing.ViewParams(**{"slice": 5, "center": c, "width": w, **kw})
 
 
 def decode(html: str) -> np.ndarray:
@@ -41,10 +41,10 @@ def test_open_study_and_view(store, study_path):
     session = store.get("s1")
     message = open_study(store, session.key, [str(study_path)], "upload")
     assert "12 slices of 96 × 72" in message
-    html = h.view_html(session, params(session))
+    html = viewing.view_html(session, params(session))
     assert "Slice 6 / 12" in html and "RCC" in html and "DOE JANE" in html and "P0001" in html
     image = decode(html)
-    expected, view, drawn = h.render_view(session, params(session))
+    expected, view, drawn = viewing.render_view(session, params(session))
     assert image.shape == expected.shape == view.out_size and drawn == 0
     assert np.abs(image.astype(int) - expected.astype(int)).mean() < 3  # JPEG of the same pixels
 
@@ -53,12 +53,12 @@ def test_view_follows_the_slice_and_the_window(store, study_path):
     session = store.get("s1")
     open_study(store, session.key, study_path, "x")
     study = load_study(study_path)
-    a, _, _ = h.render_view(session, params(session, slice=0))
-    b, _, _ = h.render_view(session, params(session, slice=6))
+    a, _, _ = viewing.render_view(session, params(session, slice=0))
+    b, _, _ = viewing.render_view(session, params(session, slice=6))
     assert not np.array_equal(a, b)  # the mass is brightest mid-volume
-    wide, _, _ = h.render_view(session, params(session, slice=6, width=40000))
+    wide, _, _ = viewing.render_view(session, params(session, slice=6, width=40000))
     assert wide.std() < b.std()
-    inverted, _, _ = h.render_view(session, params(session, slice=6, invert=True))
+    inverted, _, _ = viewing.render_view(session, params(session, slice=6, invert=True))
     assert np.abs(inverted.astype(int) - (255 - b.astype(int))).max() <= 1  # rounding at .5
     assert study.flip_cols == session.study.flip_cols
 
@@ -66,8 +66,8 @@ def test_view_follows_the_slice_and_the_window(store, study_path):
 def test_deidentify_hides_patient_everywhere_shown(store, study_path):
     session = store.get("s1")
     open_study(store, session.key, study_path, "x")
-    html = h.view_html(session, params(session, deidentify=True))
-    info = h.study_info(session, True)
+    html = viewing.view_html(session, params(session, deidentify=True))
+    info = viewing.study_info(session, True)
     for text in (html, info):
         assert "DOE" not in text and "P0001" not in text and "patient hidden" in text
 
@@ -87,18 +87,18 @@ def test_bad_input_is_one_line_and_keeps_the_previous_study(store, study_path, t
 
 def test_no_study_gives_a_clear_error(store):
     session = store.get("empty")
-    assert h.view_html(session, h.ViewParams()) == h.EMPTY_VIEW
+    assert viewing.view_html(session, viewing.ViewParams()) == viewing.EMPTY_VIEW
     with pytest.raises(SlamError, match="no study loaded"):
-        h.render_view(session, h.ViewParams())
+        viewing.render_view(session, viewing.ViewParams())
 
 
 def test_presets_and_limits(store, study_path):
     session = store.get("s1")
     open_study(store, session.key, study_path, "x")
-    presets = h.window_presets(session, h.ORIGINAL)
+    presets = viewing.window_presets(session, viewing.ORIGINAL)
     assert presets["DICOM"] == (1600, 2400)
     assert presets["Full range"] == (2047.5, 4095)  # 12 bits stored
-    low, high = h.window_limits(session, h.ORIGINAL)
+    low, high = viewing.window_limits(session, viewing.ORIGINAL)
     assert (low, high) == (0, 4095) and low < presets["Auto"][0] < high
     assert presets["High contrast"][1] == pytest.approx(presets["Auto"][1] / 2)
 
@@ -106,20 +106,20 @@ def test_presets_and_limits(store, study_path):
 def test_zoom_and_click_to_centre(store, study_path):
     session = store.get("s1")
     open_study(store, session.key, study_path, "x")
-    zoomed, view, _ = h.render_view(session, params(session, zoom=2, focus=(0.25, 0.25)))
+    zoomed, view, _ = viewing.render_view(session, params(session, zoom=2, focus=(0.25, 0.25)))
     assert zoomed.shape == (48, 36) and (view.x0, view.y0) == (0, 0)
-    assert h.focus_from_click(session, params(session), 0.25, 0.75) == pytest.approx((0.25, 0.75))
-    fx, fy = h.focus_from_click(session, params(session, zoom=2), 1.0, 0.5)  # right edge of a centred 2x view
+    assert viewing.focus_from_click(session, params(session), 0.25, 0.75) == pytest.approx((0.25, 0.75))
+    fx, fy = viewing.focus_from_click(session, params(session, zoom=2), 1.0, 0.5)  # right edge of a centred 2x view
     assert (fx, fy) == pytest.approx((0.75, 0.5))
 
 
 def test_export_view_png(store, study_path):
     session = store.get("s1")
     open_study(store, session.key, study_path, "x")
-    path = h.export_view_png(session, params(session, slice=3))
+    path = exports.export_view_png(session, params(session, slice=3))
     assert path.is_relative_to(session.workdir) and "DOE" not in path.name
     image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    np.testing.assert_array_equal(image, h.render_view(session, params(session, slice=3))[0])
+    np.testing.assert_array_equal(image, viewing.render_view(session, params(session, slice=3))[0])
 
 
 def test_sessions_are_separate_and_cleaned_up(store, study_path, tmp_path):
@@ -127,8 +127,8 @@ def test_sessions_are_separate_and_cleaned_up(store, study_path, tmp_path):
     one, two = store.get("one"), store.get("two")
     open_study(store, one.key, study_path, "x")
     open_study(store, two.key, other, "y")
-    assert "P0001" in h.view_html(one, params(one)) and "P0002" in h.view_html(two, params(two))
-    exported = h.export_view_png(one, params(one))
+    assert "P0001" in viewing.view_html(one, params(one)) and "P0002" in viewing.view_html(two, params(two))
+    exported = exports.export_view_png(one, params(one))
     store.close("one")
     assert not exported.exists() and not one.workdir.exists()
     assert store.get("two").study.depth == 10 and len(store) == 1
@@ -163,39 +163,39 @@ def test_examples_listing(tmp_path, study_path):
     series = tmp_path / "ex" / "series"
     series.mkdir()
     (series / "slice_0000.dcm").write_bytes(b"")
-    assert h.list_examples(tmp_path / "ex") == {"one.dcm": tmp_path / "ex" / "one.dcm", "series": series}
-    assert h.list_examples(tmp_path / "missing") == {}
+    assert loading.list_examples(tmp_path / "ex") == {"one.dcm": tmp_path / "ex" / "one.dcm", "series": series}
+    assert loading.list_examples(tmp_path / "missing") == {}
     (tmp_path / "ex" / "file-paths.csv").write_text(
         "PatientID,StudyUID,View,descriptive_path,classic_path\n"
         "DBT-1,1.2.3,lcc,one.dcm,x\nDBT-2,1.2.4,rcc,gone.dcm,x\n")
-    assert h.list_examples(tmp_path / "ex") == {"DBT-1 lcc": tmp_path / "ex" / "one.dcm"}
+    assert loading.list_examples(tmp_path / "ex") == {"DBT-1 lcc": tmp_path / "ex" / "one.dcm"}
 
 
 def test_detection_unavailable_without_weights(store, study_path, tmp_path):
     session = store.get("s1")
     open_study(store, session.key, study_path, "x")
-    reason = h.detector_unavailable(tmp_path / "none.safetensors")
+    reason = detection.detector_unavailable(tmp_path / "none.safetensors")
     assert reason and "not available" in reason
     with pytest.raises(SlamError, match="not available"):
-        h.run_detection(session, tmp_path / "none.safetensors")
+        detection.run_detection(session, tmp_path / "none.safetensors")
     assert session.prediction is None
     with pytest.raises(SlamError, match="Detect first"):
-        h.export_findings_csv(session, False)
+        exports.export_findings_csv(session, False)
 
 
 def test_view_max_size_is_display_size(store, tmp_path):
     big = write_study(tmp_path / "big.dcm", depth=10, height=1300, width=1000, seed=5)
     session = store.get("big")
     open_study(store, session.key, big, "big")
-    image, view, _ = h.render_view(session, params(session))
-    assert max(image.shape) <= max(h.DISPLAY_MAX) and view == make_view(1300, 1000, max_size=h.DISPLAY_MAX)
+    image, view, _ = viewing.render_view(session, params(session))
+    assert max(image.shape) <= max(settings.DISPLAY_MAX) and view == make_view(1300, 1000, max_size=settings.DISPLAY_MAX)
 
 
 def test_model_card_disclaimer():
     card = "# Model\nSmall model.\n\n## Disclaimer\nTrained on phantoms only.\nNot for clinical use.\n\n## Data\nx"
-    assert h.card_disclaimer(card) == "Trained on phantoms only.\nNot for clinical use."
-    assert h.card_disclaimer("# Model\nno such section") == h.DISCLAIMER
-    assert h.model_card(None) == ""
+    assert detection.card_disclaimer(card) == "Trained on phantoms only.\nNot for clinical use."
+    assert detection.card_disclaimer("# Model\nno such section") == detection.DISCLAIMER
+    assert detection.model_card(None) == ""
 
 
 def test_open_series_files_and_npz(store, tmp_path):

@@ -10,10 +10,10 @@ import pydicom
 import pytest
 
 from slam.detection import model, predictor
-from slam.imaging import sm
+from slam.imaging import sm as slam_sm
 from slam.io.csv_formats import read_predictions_csv
 from tests.webapp_support import open_study, write_study
-from webapp import handlers as h
+from webapp import detection, exports, preprocessing, sm, viewing
 from webapp.state import SessionStore
 
 
@@ -26,37 +26,37 @@ def session(tmp_path):
 
 
 def params(session, **kw):
-    c, w = h.window_presets(session, h.ORIGINAL)["DICOM"]
-    return h.ViewParams(**{"slice": 6, "center": c, "width": w, "threshold": 0.5, **kw})
+    c, w = viewing.window_presets(session, viewing.ORIGINAL)["DICOM"]
+    return viewing.ViewParams(**{"slice": 6, "center": c, "width": w, "threshold": 0.5, **kw})
 
 
 def test_preprocess_then_view_and_back(session):
     calls = []
-    message = h.run_preprocess(session, lambda done, total: calls.append((done, total)))
+    message = preprocessing.run_preprocess(session, lambda done, total: calls.append((done, total)))
     assert "12 slices" in message and calls[-1] == (12, 12)
     assert session.preprocessed.shape == session.study.pixels.shape and session.preprocessed.dtype == np.uint8
-    assert h.window_presets(session, h.PREPROCESSED)["DICOM"] == (127.5, 255.0)
-    pre, _, _ = h.render_view(session, params(session, source=h.PREPROCESSED, center=127.5, width=255))
-    orig, _, _ = h.render_view(session, params(session))
+    assert viewing.window_presets(session, viewing.PREPROCESSED)["DICOM"] == (127.5, 255.0)
+    pre, _, _ = viewing.render_view(session, params(session, source=viewing.PREPROCESSED, center=127.5, width=255))
+    orig, _, _ = viewing.render_view(session, params(session))
     assert pre.shape == orig.shape and not np.array_equal(pre, orig)
-    assert "preprocessed" in h.caption(session, params(session, source=h.PREPROCESSED))
-    assert "preprocessed" not in h.caption(session, params(session))
+    assert "preprocessed" in viewing.caption(session, params(session, source=viewing.PREPROCESSED))
+    assert "preprocessed" not in viewing.caption(session, params(session))
 
 
 def test_sm_follows_display_orientation_and_exports(session):
-    image = h.compute_sm(session, h.SMParams())
+    image = sm.compute_sm(session, sm.SMParams())
     study = session.study
-    reference = sm.synthetic_mammogram(study.pixels, invert=study.invert).image8
+    reference = slam_sm.synthetic_mammogram(study.pixels, invert=study.invert).image8
     expected = reference[::-1] if study.flip_rows else reference
     expected = expected[:, ::-1] if study.flip_cols else expected
     np.testing.assert_array_equal(image, expected)
-    slab = h.compute_sm(session, h.SMParams(center=2, size=3, mode="mean", weighting="log", clahe=True))
+    slab = sm.compute_sm(session, sm.SMParams(center=2, size=3, mode="mean", weighting="log", clahe=True))
     assert slab.shape == image.shape and not np.array_equal(slab, image)
-    panel = h.sm_panel(session, overlay=True, threshold=0.5)
+    panel = sm.sm_panel(session, overlay=True, threshold=0.5)
     assert panel and cv2.imread(panel) is not None
-    png = cv2.imread(str(h.export_sm_png(session, with_boxes=False, threshold=0.5)), cv2.IMREAD_UNCHANGED)
+    png = cv2.imread(str(exports.export_sm_png(session, with_boxes=False, threshold=0.5)), cv2.IMREAD_UNCHANGED)
     np.testing.assert_array_equal(png, slab)
-    ds = pydicom.dcmread(h.export_sm_dicom(session, with_boxes=False, threshold=0.5, deidentify=True))
+    ds = pydicom.dcmread(exports.export_sm_dicom(session, with_boxes=False, threshold=0.5, deidentify=True))
     assert (ds.Rows, ds.Columns) == slab.shape and ds.PatientID == "ANONYMOUS" and ds.BitsStored == 16
     assert "P0001" not in str(ds)
 
@@ -74,27 +74,27 @@ def prediction_of(session, detections, representative: int):
 def test_findings_overlay_table_summary_and_exports(session):
     # x, y, width, height (display pixels), z, depth, score
     session.prediction = prediction_of(session, [(10, 20, 20, 16, 4, 5, 0.9), (40, 60, 10, 10, 0, 2, 0.3)], 6)
-    on_slice, _, drawn = h.render_view(session, params(session, slice=6))
+    on_slice, _, drawn = viewing.render_view(session, params(session, slice=6))
     assert drawn == 1 and on_slice.ndim == 3  # the 0.3 box is under the threshold, and off this slice
-    _, _, none_drawn = h.render_view(session, params(session, slice=10))
+    _, _, none_drawn = viewing.render_view(session, params(session, slice=10))
     assert none_drawn == 0
-    _, _, hidden = h.render_view(session, params(session, slice=6, overlay=False))
+    _, _, hidden = viewing.render_view(session, params(session, slice=6, overlay=False))
     assert hidden == 0
-    assert h.render_view(session, params(session, slice=1, threshold=0.2))[2] == 1
-    assert "★ representative slice" in h.caption(session, params(session, slice=6))
-    rows = h.findings_rows(session, 0.5)
+    assert viewing.render_view(session, params(session, slice=1, threshold=0.2))[2] == 1
+    assert "★ representative slice" in viewing.caption(session, params(session, slice=6))
+    rows = detection.findings_rows(session, 0.5)
     assert rows == [[1, 0.9, "5–9", 7, 10, 20, 20, 16]]
-    assert "Finding" in h.summary(session, 0.5) and "No finding above the threshold (0.95)" in h.summary(session, 0.95)
-    assert "Normal" not in h.summary(session, 0.95)
-    figure = h.attention_figure(session)
+    assert "Finding" in detection.summary(session, 0.5) and "No finding above the threshold (0.95)" in detection.summary(session, 0.95)
+    assert "Normal" not in detection.summary(session, 0.95)
+    figure = detection.attention_figure(session)
     assert len(figure.data[0].y) == session.study.depth
 
-    predictions = read_predictions_csv(h.export_findings_csv(session, deidentify=False))
+    predictions = read_predictions_csv(exports.export_findings_csv(session, deidentify=False))
     assert len(predictions) == 2 and predictions[0].patient_id == "P0001" and predictions[0].view == "rcc"
     study = session.study
     assert predictions[0].x == pytest.approx(study.box_to_stored(10, 20, 20, 16)[0])
     assert (predictions[0].z, predictions[0].depth) == (4, 5)
-    document = json.loads(h.export_findings_json(session, 0.5, deidentify=True).read_text())
+    document = json.loads(exports.export_findings_json(session, 0.5, deidentify=True).read_text())
     assert document["patient_id"] == "ANONYMOUS" and document["verdict"] == "finding"
     assert [f["shown"] for f in document["findings"]] == [True, False]
     assert "P0001" not in json.dumps(document)
@@ -103,12 +103,12 @@ def test_findings_overlay_table_summary_and_exports(session):
 def test_real_detector_on_a_tiny_model(session, tmp_path):
     config = model.ModelConfig(backbone="resnet18", num_slices=6, input_size=(64, 64), fpn_channels=64)
     weights = model.save_model(model.build_model(config), tmp_path / "tiny.safetensors")
-    assert h.detector_unavailable(weights) is None
-    message = h.run_detection(session, weights)
+    assert detection.detector_unavailable(weights) is None
+    message = detection.run_detection(session, weights)
     prediction = session.prediction
     assert "Detection done" in message and prediction.coords == "display"
     assert prediction.slice_weights.shape == (session.study.depth,)
     assert 0 <= prediction.representative_slice < session.study.depth
     for d in prediction.detections:
         assert 0 <= d.x <= session.study.width and d.score >= 0.05
-    assert h.summary(session, 0.5).startswith("### ")
+    assert detection.summary(session, 0.5).startswith("### ")

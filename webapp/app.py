@@ -1,10 +1,16 @@
 """Entry point: ``python webapp/app.py`` serves the viewer (http://127.0.0.1:7860 unless
-GRADIO_SERVER_NAME / GRADIO_SERVER_PORT say otherwise). The same file is a Hugging Face Space's app_file."""
+GRADIO_SERVER_NAME / GRADIO_SERVER_PORT say otherwise). The same file is a Hugging Face Space's app_file.
+
+The page is ``webapp.layout``, its events ``webapp.wiring``, the settings ``webapp.settings``.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+import threading
+import time
 from pathlib import Path
 
 # A Space runs this file without installing the package: make `slam` and `webapp` importable.
@@ -13,7 +19,67 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from webapp.ui import build_demo, launch_kwargs  # noqa: E402
+import gradio as gr  # noqa: E402
+
+from webapp import detection, layout, loading, settings, wiring  # noqa: E402
+
+LOG = logging.getLogger("slam.webapp")
+
+try:  # ZeroGPU Spaces: detection runs on a GPU borrowed per call.
+    import spaces
+
+    on_gpu = spaces.GPU(duration=120)
+except ImportError:  # CPU Space, local run
+
+    def on_gpu(fn):
+        return fn
+
+
+def start_sweeper(demo: gr.Blocks, period_s: float = max(0.5, min(60.0, settings.UPLOAD_TTL / 2))) -> None:
+    """Every ``period_s``: delete uploads nobody loaded within UPLOAD_TTL and close idle sessions."""
+    store = settings.STORE
+
+    def loop():
+        while True:
+            time.sleep(period_s)
+            try:
+                loading.sweep_uploads(settings.upload_root(), store.root, settings.UPLOAD_TTL, demo.upload_file_set)
+                store.sweep()
+            except OSError as exc:  # a file vanished meanwhile: try again next round
+                LOG.warning("sweep: %s", type(exc).__name__)
+
+    threading.Thread(target=loop, name="slam-sweeper", daemon=True).start()
+
+
+def build_demo() -> gr.Blocks:
+    """The viewer app: layout, events, queue and the upload sweeper (session folders emptied first)."""
+    store = settings.STORE
+    loading.reset_session_root(store.root)
+    weights = detection.find_weights()
+    card = detection.model_card(weights)
+    examples = settings.examples_dir()
+    with gr.Blocks(title="SLAM DBT viewer", delete_cache=(900, 3600)) as demo:
+        ui = layout.build_layout(list(loading.list_examples(examples)), detection.detector_unavailable(weights), card,
+                                 detection.card_disclaimer(card), settings.MAX_UPLOAD, detection.DISCLAIMER)
+        wiring.wire(ui, demo, store, examples=examples, weights=weights, predict=on_gpu(detection.predict_study),
+                    load_seconds=settings.LOAD_SECONDS, upload_root=settings.upload_root())
+    demo.queue(default_concurrency_limit=2, max_size=128)
+    start_sweeper(demo)
+    return demo
+
+
+def launch_kwargs() -> dict:
+    """Host and port come from GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (Gradio reads them itself)."""
+    # Rendered slices are served straight from the session folders (random, per-session names).
+    # run_history=False: Gradio would otherwise save every call (patient data included) in the browser,
+    # and the page gets slower with each saved slice change.
+    from starlette.middleware import Middleware
+
+    cap = Middleware(loading.UploadCap, max_bytes=loading.parse_size(settings.MAX_UPLOAD))
+    return dict(max_file_size=settings.MAX_UPLOAD, css=layout.CSS, show_error=True,
+                allowed_paths=[str(settings.STORE.root)], run_history=False,
+                footer_links=["api", "gradio", "settings"], app_kwargs={"middleware": [cap]})
+
 
 demo = build_demo()
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 import shutil
 import threading
 import time
@@ -22,9 +21,36 @@ from slam.errors import SlamError
 from slam.io import LoadLimits, Study, load_study
 from webapp.state import Session, SessionStore
 
+EXTENSIONS = (".dcm", ".dicom", ".zip", ".npz", ".npy")
 REFUSED = "refused: only files uploaded in this request are accepted (a DICOM study, a zip or an npz)"
 _CLAIMS: dict[Path, str] = {}  # upload path -> session hash loading it
 _CLAIMS_LOCK = threading.Lock()
+
+
+def list_examples(folder: Path) -> dict[str, Path]:
+    """The bundled example studies in ``folder``: label -> path, in a stable order.
+
+    A ``file-paths.csv`` (BCS-DBT layout, as ``slam phantom`` writes) names them "PatientID view";
+    otherwise every study file (.dcm/.zip/.npz/.npy) or folder of .dcm files under ``folder`` counts,
+    labelled by its relative path.
+    """
+    from slam.io.csv_formats import read_file_paths_csv, resolve_study_path
+
+    if not folder.is_dir():
+        return {}
+    index = folder / "file-paths.csv"
+    if index.is_file():
+        found = {}
+        for row in read_file_paths_csv(index):
+            try:
+                found[f"{row.patient_id} {row.view}"] = resolve_study_path(row, folder)
+            except SlamError:  # a listed study that is not on disk is simply not offered
+                continue
+        return found
+    visible = [p for p in sorted(folder.rglob("*")) if not any(x.startswith(".") for x in p.relative_to(folder).parts)]
+    series = [p for p in visible if p.is_dir() and any(f.suffix.lower() in (".dcm", ".dicom") for f in p.iterdir())]
+    files = [p for p in visible if p.is_file() and p.suffix.lower() in EXTENSIONS and p.parent not in series]
+    return {str(p.relative_to(folder)): p for p in sorted(series + files)}
 
 
 def parse_size(text: str) -> int:
@@ -126,9 +152,9 @@ def open_into(store: SessionStore, key: str, source, label: str, limits: LoadLim
     return session, study
 
 
-def app_limits() -> LoadLimits:
-    """The loader's limits, with the per-load time budget from ``SLAM_LOAD_SECONDS`` (default 60 s)."""
-    return dataclasses.replace(LoadLimits(), max_seconds=float(os.environ.get("SLAM_LOAD_SECONDS", "60")))
+def app_limits(max_seconds: float) -> LoadLimits:
+    """The loader's default limits with a time budget of ``max_seconds`` per load."""
+    return dataclasses.replace(LoadLimits(), max_seconds=max_seconds)
 
 
 class UploadCap:

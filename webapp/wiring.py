@@ -1,0 +1,378 @@
+"""The events: what each control does, as top-level handlers bound to the components of a
+:class:`~webapp.layout.Layout`. The store, the weights and the like are keyword-only arguments fixed
+by :func:`bind`; the work is in ``webapp.viewing``, ``sm``, ``preprocessing``, ``detection``, ``exports``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+import logging
+import threading
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+from slam.errors import SlamError
+from webapp import detection, exports, loading, preprocessing, sm, viewing
+from webapp.layout import Layout
+from webapp.state import Session, SessionStore
+from webapp.viewing import ORIGINAL, PREPROCESSED, ViewParams, params_of, view_html
+
+LOG = logging.getLogger("slam.webapp")
+
+# Slice views skip the queue (a direct request, no queue round trip): they cost milliseconds, and no
+# queued job (detection, preprocessing) can ever hold them up. Repeated triggers collapse to the latest.
+VIEW = dict(queue=False, show_progress="hidden", trigger_mode="always_last", preprocess=False)
+SM = dict(concurrency_id="sm", concurrency_limit=2, show_progress="minimal", trigger_mode="always_last",
+          preprocess=False)
+# Heavy work runs one at a time per group, in its own group: a detection never holds up scrolling.
+# The events of each group run 8 at once, but the work itself one at a time (HEAVY): a session's second
+# request while its first is queued or running is refused at once instead of filling the queue.
+DETECT = dict(concurrency_id="detect", concurrency_limit=8)
+PREPROCESS = dict(concurrency_id="preprocess", concurrency_limit=8)
+HEAVY = {"detect": threading.Semaphore(1), "preprocess": threading.Semaphore(1)}
+LOAD = dict(concurrency_id="load", concurrency_limit=2, preprocess=False)
+EXPORT = dict(concurrency_id="export", concurrency_limit=2, show_progress="minimal", preprocess=False)
+EXPORTS: dict[str, Callable[[Session, ViewParams, bool], Path]] = {
+    "sm_png": lambda s, p, boxes: exports.export_sm_png(s, boxes, p.threshold),
+    "sm_dcm": lambda s, p, boxes: exports.export_sm_dicom(s, boxes, p.threshold, p.deidentify),
+    "csv": lambda s, p, boxes: exports.export_findings_csv(s, p.deidentify),
+    "json": lambda s, p, boxes: exports.export_findings_json(s, p.threshold, p.deidentify),
+    "view": lambda s, p, boxes: exports.export_view_png(s, dataclasses.replace(p, overlay=p.overlay and boxes)),
+}
+
+
+def bind(fn: Callable, **fixed) -> Callable:
+    """``fn`` with keyword-only arguments fixed. Unlike ``functools.partial`` it keeps the type hints
+    Gradio reads to inject ``gr.Request`` / ``gr.EventData`` (it finds none on a partial object)."""
+    bound = functools.partial(fn, **fixed)
+
+    @functools.wraps(fn)
+    def handler(*args, **kwargs):
+        return bound(*args, **kwargs)
+
+    signature = inspect.signature(fn)
+    handler.__signature__ = signature.replace(parameters=[p for p in signature.parameters.values() if p.name not in fixed])
+    return handler
+
+
+def key_of(request: gr.Request | None) -> str:
+    """The caller's session hash ("default" for a call without one)."""
+    return getattr(request, "session_hash", None) or "default"
+
+
+def session_of(store: SessionStore, request: gr.Request | None) -> Session:
+    """The caller's session; one that never loaded a study gets an empty stand-in (nothing is created)."""
+    key = key_of(request)
+    return store.find(key) or Session(key=key, workdir=store.root / "none")
+
+
+def heavy(kind: str, session: Session, work: Callable):
+    """Run ``work()`` as the session's one heavy job (refused while another is queued or running)."""
+    if not session.heavy.acquire(blocking=False):
+        raise SlamError("refused: this session already has a detection or preprocessing running; wait for it")
+    try:
+        with HEAVY[kind]:
+            return work()
+    finally:
+        session.heavy.release()
+
+
+def friendly(fn: Callable) -> Callable:
+    """Bad input -> a one-line gr.Error toast (the app stays usable); nothing patient-related is logged."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except SlamError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        except Exception as exc:
+            # Messages can carry file or patient names: log the type and code location only.
+            LOG.error("%s in %s\n%s", type(exc).__name__, fn.__name__, "".join(traceback.format_tb(exc.__traceback__)))
+            raise gr.Error(f"Something went wrong ({type(exc).__name__}); please try again.", print_exception=False) from None
+
+    return wrapper
+
+
+def with_slice(session: Session, params: ViewParams, index: int) -> tuple[int, str]:
+    """(1-based slider value, view HTML) for slice ``index`` (clamped to the study)."""
+    viewing.require_study(session)
+    index = int(np.clip(index, 0, session.study.depth - 1))
+    return index + 1, view_html(session, dataclasses.replace(params, slice=index))
+
+
+def loaded_outputs(session: Session, message: str, hide: bool) -> tuple:
+    """The values of :attr:`Layout.load_outputs` for a freshly loaded study: controls reset to it."""
+    study = session.study
+    c, w = viewing.window_presets(session, ORIGINAL)["DICOM"]
+    lo, hi = viewing.window_limits(session, ORIGINAL)
+    mid = study.depth // 2 + 1
+    params = ViewParams(slice=mid - 1, center=c, width=w, deidentify=bool(hide))
+    return (
+        message,
+        viewing.study_info(session, bool(hide)),
+        gr.Slider(minimum=1, maximum=study.depth, value=mid),
+        gr.Slider(minimum=lo, maximum=hi, value=c),
+        gr.Slider(minimum=1, maximum=max(hi - lo, 2), value=w),
+        "DICOM", ORIGINAL, False, 1, 0.5, 0.5,
+        view_html(session, params),
+        gr.Slider(minimum=1, maximum=study.depth, value=(study.depth + 1) // 2),
+        gr.Slider(minimum=1, maximum=study.depth, value=study.depth),
+        "", [], None, None,
+    )
+
+
+def loaded_message(label: str, session: Session) -> str:
+    study = session.study
+    return f"Loaded {label}: {study.depth} slices of {study.height} × {study.width}"
+
+
+@friendly
+def on_upload(request: gr.Request, paths, hide, *, store: SessionStore, received: set, upload_root: Path,
+              load_seconds: float):
+    items = [p.get("path") if isinstance(p, dict) else p for p in (paths or [])]
+    if not items:
+        raise SlamError("no file chosen; accepted: a DICOM study, a zip or an npz")
+    key = key_of(request)
+    accepted = loading.claim_uploads(items, key, upload_root, received, store.root)
+    try:
+        source = accepted[0] if len(accepted) == 1 else accepted
+        session, _ = loading.open_into(store, key, source, "upload", loading.app_limits(load_seconds))
+    finally:  # the upload is not needed once loaded (nor kept on failure)
+        loading.release_uploads(accepted, received)
+    return loaded_outputs(session, loaded_message("upload", session), hide)
+
+
+@friendly
+def on_example(request: gr.Request, name, hide, *, store: SessionStore, folder: Path, load_seconds: float):
+    found = loading.list_examples(folder)
+    if name not in found:
+        raise SlamError(f"unknown example {name!r}; choose one of: {', '.join(found) or 'none bundled'}")
+    session, _ = loading.open_into(store, key_of(request), found[name], f"example {name}",
+                                   loading.app_limits(load_seconds))
+    return loaded_outputs(session, loaded_message(f"example {name}", session), hide)
+
+
+@friendly
+def on_show(request: gr.Request, *values, store: SessionStore):
+    return view_html(session_of(store, request), params_of(*values))
+
+
+@friendly
+def on_nav(request: gr.Request, evt: gr.EventData, *values, store: SessionStore):
+    """A 'submit' from the viewer's script: ``slice`` (0-based, a jump) or ``step`` (a move)."""
+    params = params_of(*values)
+    jump, step = getattr(evt, "slice", None), getattr(evt, "step", 0)
+    return with_slice(session_of(store, request), params, int(jump) if jump is not None else params.slice + int(step))
+
+
+@friendly
+def on_step(request: gr.Request, *values, store: SessionStore, step: int):
+    params = params_of(*values)
+    return with_slice(session_of(store, request), params, params.slice + step)
+
+
+@friendly
+def on_tick(request: gr.Request, *values, store: SessionStore):
+    session = session_of(store, request)
+    if session.study is None:
+        return gr.skip(), gr.skip()
+    params = params_of(*values)
+    return with_slice(session, params, (params.slice + 1) % session.study.depth)
+
+
+def on_play(is_playing, speed):
+    now = not is_playing
+    return now, gr.Timer(1 / max(float(speed), 0.5), active=now), ("Pause" if now else "Play")
+
+
+def on_fps(is_playing, speed):
+    return gr.Timer(1 / max(float(speed), 0.5), active=is_playing)
+
+
+@friendly
+def on_click(request: gr.Request, evt: gr.EventData, *values, store: SessionStore):
+    """A 'select' from the viewer's script: the click at (fx, fy) fractions of the shown image."""
+    session = session_of(store, request)
+    params = params_of(*values)
+    fx, fy = viewing.focus_from_click(session, params, float(getattr(evt, "fx", 0.5)), float(getattr(evt, "fy", 0.5)))
+    return round(fx, 3), round(fy, 3), view_html(session, dataclasses.replace(params, focus=(fx, fy)))
+
+
+@friendly
+def on_preset(request: gr.Request, name, *values, store: SessionStore):
+    session = session_of(store, request)
+    params = params_of(*values)
+    if name not in viewing.PRESETS:
+        raise SlamError(f"unknown preset {str(name)[:20]!r}; choose one of: {', '.join(viewing.PRESETS)}")
+    c, w = viewing.window_presets(session, params.source)[name]
+    return c, w, view_html(session, dataclasses.replace(params, center=c, width=w))
+
+
+@friendly
+def on_source(request: gr.Request, *values, store: SessionStore):
+    session = session_of(store, request)
+    params = params_of(*values)
+    active = viewing.active_source(session, params.source)
+    c, w = viewing.window_presets(session, active)["DICOM"]
+    lo, hi = viewing.window_limits(session, active)
+    return (active, gr.Slider(minimum=lo, maximum=hi, value=c), gr.Slider(minimum=1, maximum=max(hi - lo, 2), value=w),
+            "DICOM", view_html(session, dataclasses.replace(params, center=c, width=w)))
+
+
+@friendly
+def on_preprocess(request: gr.Request, progress=gr.Progress(), *, store: SessionStore):  # noqa: B008 (Gradio injects it)
+    session = session_of(store, request)
+    viewing.require_study(session)
+    if session.preprocessed is None:
+        study = session.study  # the preprocessed copy is one uint8 byte per pixel more
+        store.make_room(session.key, session.pixel_bytes() + study.depth * study.height * study.width)
+    progress((0, session.study.depth), desc="Preprocessing slices")
+    message = heavy("preprocess", session, lambda: preprocessing.run_preprocess(
+        session, lambda done, total: progress((done, total), desc="Preprocessing slices")))
+    return message, PREPROCESSED
+
+
+@friendly
+def on_sm(request: gr.Request, source_name, overlay_on, score, *sm_values, store: SessionStore):
+    session = session_of(store, request)
+    if session.study is None:
+        return None
+    sm.compute_sm(session, sm.sm_params_of(*sm_values), source_name)
+    return sm.sm_panel(session, overlay_on, score)
+
+
+@friendly
+def on_detect(request: gr.Request, progress=gr.Progress(), *, store: SessionStore, weights: Path | None,  # noqa: B008
+              predict: Callable):
+    session = session_of(store, request)
+    viewing.require_study(session)
+    progress(0.1, desc="Running the detector")
+    message = heavy("detect", session, lambda: detection.run_detection(session, weights, predict))
+    progress(1.0, desc="Done")
+    return message, session.prediction.representative_slice + 1
+
+
+@friendly
+def on_findings(request: gr.Request, *values, store: SessionStore):
+    """After a detection or a threshold / boxes change: view, verdict, table, chart and SM panel."""
+    session = session_of(store, request)
+    params = params_of(*values)
+    return (view_html(session, params), detection.summary(session, params.threshold),
+            detection.findings_rows(session, params.threshold), detection.attention_figure(session),
+            sm.sm_panel(session, params.overlay, params.threshold))
+
+
+@friendly
+def on_finding(request: gr.Request, evt: gr.SelectData, *values, store: SessionStore):
+    """A click on a findings row: jump to that finding's slice."""
+    session = session_of(store, request)
+    params = params_of(*values)
+    found = viewing.visible_findings(session, params.threshold)
+    row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+    if not found or not 0 <= int(row) < len(found):
+        return gr.skip(), gr.skip()
+    return with_slice(session, params, detection.jump_slice(session, found[int(row)]))
+
+
+@friendly
+def on_deid(request: gr.Request, *values, store: SessionStore):
+    session = session_of(store, request)
+    params = params_of(*values)
+    return view_html(session, params), viewing.study_info(session, params.deidentify)
+
+
+@friendly
+def on_export(request: gr.Request, boxes_on, *values, store: SessionStore, kind: str):
+    return str(EXPORTS[kind](session_of(store, request), params_of(*values), bool(boxes_on)))
+
+
+def on_unload(request: gr.Request, *, store: SessionStore):
+    store.close(getattr(request, "session_hash", None))
+
+
+def wire_loading(ui: Layout, demo: gr.Blocks, store: SessionStore, examples: Path, load_seconds: float,
+                 upload_root: Path, sm_event: dict) -> None:
+    """Upload and example loads; each refreshes the SM when it succeeds."""
+    upload = bind(on_upload, store=store, received=demo.upload_file_set, upload_root=upload_root,
+                  load_seconds=load_seconds)
+    ui.files.upload(upload, [ui.files, ui.deid], ui.load_outputs, api_name="open_files", **LOAD).success(
+        api_name=False, **sm_event)
+    example = bind(on_example, store=store, folder=examples, load_seconds=load_seconds)
+    ui.load_example.click(example, [ui.example, ui.deid], ui.load_outputs, api_name="load_example", **LOAD).success(
+        api_name=False, **sm_event)
+
+
+def wire_view(ui: Layout, store: SessionStore, sm_event: dict) -> None:
+    """Slice navigation, window/level, zoom/pan, cine, presets, source and de-identify."""
+    inputs, show = ui.view_inputs, bind(on_show, store=store)
+    ui.slider.input(show, inputs, ui.viewer, api_name="show_slice", **VIEW)
+    for control in (ui.center, ui.width, ui.invert, ui.zoom, ui.pan_x, ui.pan_y):
+        control.input(show, inputs, ui.viewer, api_name=False, **VIEW)
+    ui.reset_view.click(lambda: (1, 0.5, 0.5), None, [ui.zoom, ui.pan_x, ui.pan_y], api_name=False, queue=False).then(
+        show, inputs, ui.viewer, api_name=False, **VIEW)
+    moved = [ui.slider, ui.viewer]
+    ui.viewer.submit(bind(on_nav, store=store), inputs, moved, api_name="navigate", **VIEW)
+    ui.viewer.select(bind(on_click, store=store), inputs, [ui.pan_x, ui.pan_y, ui.viewer], api_name=False, **VIEW)
+    ui.prev_btn.click(bind(on_step, store=store, step=-1), inputs, moved, api_name=False, **VIEW)
+    ui.next_btn.click(bind(on_step, store=store, step=1), inputs, moved, api_name="next_slice", **VIEW)
+    ui.timer.tick(bind(on_tick, store=store), inputs, moved, api_name=False, **VIEW)
+    ui.play.click(on_play, [ui.playing, ui.fps], [ui.playing, ui.timer, ui.play], api_name=False, queue=False)
+    ui.fps.release(on_fps, [ui.playing, ui.fps], ui.timer, api_name=False, queue=False)
+    ui.preset.input(bind(on_preset, store=store), [ui.preset, *inputs], [ui.center, ui.width, ui.viewer],
+                    api_name=False, **VIEW)
+    ui.source.input(bind(on_source, store=store), inputs, source_outputs(ui), api_name=False, **VIEW).success(
+        api_name=False, **sm_event)
+    ui.deid.input(bind(on_deid, store=store), inputs, [ui.viewer, ui.info], api_name=False, **VIEW)
+
+
+def source_outputs(ui: Layout) -> list:
+    return [ui.source, ui.center, ui.width, ui.preset, ui.viewer]
+
+
+def wire_heavy(ui: Layout, store: SessionStore, weights: Path | None, predict: Callable, sm_event: dict) -> None:
+    """Preprocessing (then the view and SM switch to it), the SM controls and detection."""
+    inputs = ui.view_inputs
+    ui.preprocess.click(bind(on_preprocess, store=store), None, [ui.status, ui.source], api_name="preprocess",
+                        **PREPROCESS).success(
+        bind(on_source, store=store), inputs, source_outputs(ui), api_name=False, **VIEW).success(
+        api_name=False, **sm_event)
+    # The SM follows its controls while they move (a full-size SM takes about 0.1-0.5 s; pending
+    # updates collapse to the latest).
+    for control in ui.sm_inputs:
+        control.input(api_name=False, **sm_event)
+    shown = [ui.viewer, ui.verdict, ui.findings, ui.chart, ui.sm_image]
+    findings = bind(on_findings, store=store)
+    ui.detect.click(bind(on_detect, store=store, weights=weights, predict=predict), None, [ui.status, ui.slider],
+                    api_name="detect", **DETECT).success(findings, inputs, shown, api_name=False, **VIEW)
+    for control in (ui.threshold, ui.overlay):
+        control.input(findings, inputs, shown, api_name=False, **VIEW)
+    ui.findings.select(bind(on_finding, store=store), inputs, [ui.slider, ui.viewer], api_name=False, **VIEW)
+
+
+def wire_exports(ui: Layout, store: SessionStore) -> None:
+    buttons = {"sm_png": ui.export_sm_png, "sm_dcm": ui.export_sm_dcm, "csv": ui.export_csv,
+               "json": ui.export_json, "view": ui.export_view}
+    for kind, button in buttons.items():
+        button.click(bind(on_export, store=store, kind=kind), [ui.with_boxes, *ui.view_inputs], ui.downloads,
+                     api_name=f"export_{kind}", **EXPORT)
+
+
+def wire(ui: Layout, demo: gr.Blocks, store: SessionStore, *, examples: Path, weights: Path | None,
+         predict: Callable, load_seconds: float, upload_root: Path) -> None:
+    """Every event of the page (inside ``demo``'s context)."""
+    sm_event = dict(fn=bind(on_sm, store=store), inputs=[ui.source, ui.overlay, ui.threshold, *ui.sm_inputs],
+                    outputs=ui.sm_image, **SM)
+    wire_loading(ui, demo, store, examples, load_seconds, upload_root, sm_event)
+    wire_view(ui, store, sm_event)
+    wire_heavy(ui, store, weights, predict, sm_event)
+    wire_exports(ui, store)
+    demo.unload(bind(on_unload, store=store))
