@@ -21,19 +21,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from webapp import detection, layout, loading, settings, wiring  # noqa: E402
+from webapp import detection, layout, loading, settings, stack_api, wiring  # noqa: E402
 
 LOG = logging.getLogger("slam.webapp")
-
-try:  # ZeroGPU Spaces: detection runs on a GPU borrowed per call.
-    import spaces
-
-    on_gpu = spaces.GPU(duration=120)
-except ImportError:  # CPU Space, local run
-
-    def on_gpu(fn):
-        return fn
-
 
 def start_sweeper(demo: gr.Blocks, period_s: float = max(0.5, min(60.0, settings.UPLOAD_TTL / 2))) -> None:
     """Every ``period_s``: delete uploads nobody loaded within UPLOAD_TTL and close idle sessions."""
@@ -61,7 +51,7 @@ def build_demo() -> gr.Blocks:
     with gr.Blocks(title="SLAM DBT viewer", delete_cache=(900, 3600)) as demo:
         ui = layout.build_layout(list(loading.list_examples(examples)), detection.detector_unavailable(weights), card,
                                  detection.card_disclaimer(card), settings.MAX_UPLOAD, detection.DISCLAIMER)
-        wiring.wire(ui, demo, store, examples=examples, weights=weights, predict=on_gpu(detection.predict_study),
+        wiring.wire(ui, demo, store, examples=examples, weights=weights,
                     load_seconds=settings.LOAD_SECONDS, upload_root=settings.upload_root())
     demo.queue(default_concurrency_limit=2, max_size=128)
     start_sweeper(demo)
@@ -78,7 +68,8 @@ def launch_kwargs() -> dict:
     cap = Middleware(loading.UploadCap, max_bytes=loading.parse_size(settings.MAX_UPLOAD))
     return dict(max_file_size=settings.MAX_UPLOAD, css=layout.CSS, show_error=True,
                 allowed_paths=[str(settings.STORE.root)], run_history=False,
-                footer_links=["api", "gradio", "settings"], app_kwargs={"middleware": [cap]})
+                footer_links=["api", "gradio", "settings"],
+                app_kwargs={"middleware": [cap], "routes": stack_api.routes()})  # the viewer's stack routes
 
 
 demo = build_demo()

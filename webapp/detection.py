@@ -1,12 +1,11 @@
-"""The detector in the app: which weights, the model (loaded once per process), a detection run on the
-session's study, and how its output is shown (summary, findings table, slice-attention chart).
+"""The detector in the app: which weights, a detection run on the session's study (the model itself, loaded
+once per process, is in ``webapp.zerogpu``), and how its output is shown (summary, findings table, slice-attention chart).
 
 A detector's output is not a reading: the summary never says "Normal".
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,12 +14,11 @@ import numpy as np
 from slam.detection.weights import model_card as weights_card
 from slam.detection.weights import resolve_weights
 from slam.errors import SlamError
+from webapp import zerogpu
 from webapp.state import Session
 from webapp.viewing import require_study, visible_findings
 
 DISCLAIMER = "Research software: not for clinical use. Findings are not a diagnosis."
-_MODELS: dict[str, object] = {}
-_MODELS_LOCK = threading.Lock()
 
 
 def find_weights() -> Path | None:
@@ -59,44 +57,26 @@ def card_disclaimer(card: str) -> str:
     return DISCLAIMER
 
 
-def load_detector(weights: Path):
-    """The model for ``weights``, loaded once per process (thread-safe)."""
-    from slam.detection.model import load_model
-
-    key = str(weights.resolve())
-    with _MODELS_LOCK:
-        if key not in _MODELS:
-            _MODELS[key] = load_model(weights)
-        return _MODELS[key]
-
-
-def predict_study(study, weights: Path, device: str | None = None):
-    """The detector's StudyPrediction for ``study`` (boxes in display pixels, all scores ≥ 0.05).
-
-    A plain function of picklable arguments, so a ZeroGPU Space can run it on a borrowed GPU.
-    """
-    from slam.detection.predictor import Predictor
-
-    reason = detector_unavailable(weights)
-    if reason:
-        raise SlamError(reason)
-    predictor = Predictor(load_detector(weights), device=device, coords="display", score_threshold=0.05)
-    return predictor.predict(study)
-
-
-def run_detection(session: Session, weights: Path | None, predict: Callable = predict_study) -> str:
-    """Run ``predict(study, weights)`` on the session's study and keep the result. Returns a status line."""
+def run_detection(session: Session, weights: Path | None, detect: Callable = zerogpu.detect_views,
+                  progress: Callable[[str, float], None] | None = None) -> str:
+    """Run the detector (``detect``: :func:`webapp.zerogpu.detect_views`) on the session's study and keep the
+    result. Returns a status line whose time includes loading the model when this run loaded it."""
     require_study(session)
     reason = detector_unavailable(weights)
     if reason:
         raise SlamError(reason)
     study = session.study
-    prediction = predict(study, weights)
+    (prediction,), timings = detect([study], weights, progress)
     with session.lock:
         if session.study is not study:
             raise SlamError("a new study was opened while the detector ran; run it again")
         session.prediction = prediction
-    return f"Detection done in {prediction.timings.get('total', 0):.1f} s: {len(prediction.detections)} candidate boxes"
+    return f"Detection done in {timings['total']:.1f} s{loading_note(timings)}: {len(prediction.detections)} candidate boxes"
+
+
+def loading_note(timings: dict[str, float]) -> str:
+    """' (7.2 s of it loading the model)' when the run loaded the model, else ''."""
+    return f" ({timings['load']:.1f} s of it loading the model)" if timings.get("load", 0) >= 0.05 else ""
 
 
 def summary(session: Session, threshold: float) -> str:

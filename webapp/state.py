@@ -23,6 +23,7 @@ import numpy as np
 
 from slam.errors import SlamError
 from slam.io import Study
+from webapp.stack_api import REGISTRY
 
 
 @dataclass
@@ -45,12 +46,15 @@ class Session:
     heavy: threading.Lock = field(default_factory=threading.Lock)  # held while a detection/preprocess runs
 
     def pixel_bytes(self) -> int:
-        """Bytes of the volumes this session holds in memory (study pixels and preprocessed slices)."""
+        """Bytes of the images this session holds in memory: study pixels, preprocessed slices and the
+        display stacks the browser is served (webapp.stack_api)."""
         held = [self.study.pixels if self.study is not None else None, self.preprocessed]
-        return sum(int(a.nbytes) for a in held if a is not None)
+        return sum(int(a.nbytes) for a in held if a is not None) + REGISTRY.session_bytes(self.key)
 
     def reset(self) -> None:
-        """Forget the study and everything derived from it (exports on disk are deleted)."""
+        """Forget the study and everything derived from it (exports on disk are deleted; the viewer's
+        tokens answer 404 from now on)."""
+        REGISTRY.drop_session(self.key)
         self.study = None
         self.label = ""
         self.preprocessed = None

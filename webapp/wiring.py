@@ -251,13 +251,11 @@ def on_sm(request: gr.Request, source_name, overlay_on, score, *sm_values, store
 
 
 @friendly
-def on_detect(request: gr.Request, progress=gr.Progress(), *, store: SessionStore, weights: Path | None,  # noqa: B008
-              predict: Callable):
+def on_detect(request: gr.Request, progress=gr.Progress(), *, store: SessionStore, weights: Path | None):  # noqa: B008
     session = session_of(store, request)
     viewing.require_study(session)
-    progress(0.1, desc="Running the detector")
-    message = heavy("detect", session, lambda: detection.run_detection(session, weights, predict))
-    progress(1.0, desc="Done")
+    message = heavy("detect", session, lambda: detection.run_detection(
+        session, weights, progress=lambda text, fraction: progress(fraction, desc=text)))
     return message, session.prediction.representative_slice + 1
 
 
@@ -338,7 +336,7 @@ def source_outputs(ui: Layout) -> list:
     return [ui.source, ui.center, ui.width, ui.preset, ui.viewer]
 
 
-def wire_heavy(ui: Layout, store: SessionStore, weights: Path | None, predict: Callable, sm_event: dict) -> None:
+def wire_heavy(ui: Layout, store: SessionStore, weights: Path | None, sm_event: dict) -> None:
     """Preprocessing (then the view and SM switch to it), the SM controls and detection."""
     inputs = ui.view_inputs
     ui.preprocess.click(bind(on_preprocess, store=store), None, [ui.status, ui.source], api_name="preprocess",
@@ -351,7 +349,7 @@ def wire_heavy(ui: Layout, store: SessionStore, weights: Path | None, predict: C
         control.input(api_name=False, **sm_event)
     shown = [ui.viewer, ui.verdict, ui.findings, ui.chart, ui.sm_image]
     findings = bind(on_findings, store=store)
-    ui.detect.click(bind(on_detect, store=store, weights=weights, predict=predict), None, [ui.status, ui.slider],
+    ui.detect.click(bind(on_detect, store=store, weights=weights), None, [ui.status, ui.slider],
                     api_name="detect", **DETECT).success(findings, inputs, shown, api_name=False, **VIEW)
     for control in (ui.threshold, ui.overlay):
         control.input(findings, inputs, shown, api_name=False, **VIEW)
@@ -367,12 +365,12 @@ def wire_exports(ui: Layout, store: SessionStore) -> None:
 
 
 def wire(ui: Layout, demo: gr.Blocks, store: SessionStore, *, examples: Path, weights: Path | None,
-         predict: Callable, load_seconds: float, upload_root: Path) -> None:
+         load_seconds: float, upload_root: Path) -> None:
     """Every event of the page (inside ``demo``'s context)."""
     sm_event = dict(fn=bind(on_sm, store=store), inputs=[ui.source, ui.overlay, ui.threshold, *ui.sm_inputs],
                     outputs=ui.sm_image, **SM)
     wire_loading(ui, demo, store, examples, load_seconds, upload_root, sm_event)
     wire_view(ui, store, sm_event)
-    wire_heavy(ui, store, weights, predict, sm_event)
+    wire_heavy(ui, store, weights, sm_event)
     wire_exports(ui, store)
     demo.unload(bind(on_unload, store=store))
