@@ -48,8 +48,8 @@ def build_demo() -> gr.Blocks:
     weights = detection.find_weights()
     card = detection.model_card(weights)
     examples = settings.examples_dir()
-    with gr.Blocks(title="SLAM DBT viewer", delete_cache=(900, 3600)) as demo:
-        ui = layout.build_layout(list(loading.list_examples(examples)), detection.detector_unavailable(weights), card,
+    with gr.Blocks(title="SLAM DBT workstation", delete_cache=(900, 3600), fill_height=True) as demo:
+        ui = layout.build_layout(list(wiring.example_choices(examples)), detection.detector_unavailable(weights), card,
                                  detection.card_disclaimer(card), settings.MAX_UPLOAD, detection.DISCLAIMER)
         wiring.wire(ui, demo, store, examples=examples, weights=weights,
                     load_seconds=settings.LOAD_SECONDS, upload_root=settings.upload_root())
@@ -66,7 +66,8 @@ def launch_kwargs() -> dict:
     from starlette.middleware import Middleware
 
     cap = Middleware(loading.UploadCap, max_bytes=loading.parse_size(settings.MAX_UPLOAD))
-    return dict(max_file_size=settings.MAX_UPLOAD, css=layout.CSS, show_error=True,
+    return dict(max_file_size=settings.MAX_UPLOAD, css=layout.CSS, theme=layout.theme(), js=layout.THEME_JS,
+                show_error=True,
                 allowed_paths=[str(settings.STORE.root)], run_history=False,
                 footer_links=["api", "gradio", "settings"],
                 app_kwargs={"middleware": [cap], "routes": stack_api.routes()})  # the viewer's stack routes

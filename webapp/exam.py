@@ -22,6 +22,7 @@ from webapp.state import SessionStore
 from webapp.viewing import study_presets
 
 HANGING = ("RCC", "LCC", "RMLO", "LMLO")  # position 0 top-left, 1 top-right, 2 bottom-left, 3 bottom-right
+EXAM_HEADERS = ["View", "#", "Score", "Slices"]
 PRESET_NAMES = {"DICOM": "DICOM", "Auto": "auto", "Full range": "full range", "High contrast": "high contrast"}
 
 
@@ -34,6 +35,23 @@ class ExamView:
     study: Study
     token: str
     prediction: object = None  # slam.detection.predictor.StudyPrediction once detected
+
+
+def example_exams(folder: Path) -> dict[str, list[Path]]:
+    """The bundled exams under ``folder / "exam"`` (a BCS-DBT file-paths.csv, as ``slam phantom --exam``
+    writes): "Exam <PatientID> (<n> views)" -> the views' paths, one entry per study."""
+    from slam.io.csv_formats import read_file_paths_csv, resolve_study_path
+
+    index = folder / "exam" / "file-paths.csv"
+    if not index.is_file():
+        return {}
+    studies: dict[tuple[str, str], list[Path]] = {}
+    for row in read_file_paths_csv(index):
+        try:
+            studies.setdefault((row.patient_id, row.study_uid), []).append(resolve_study_path(row, index.parent))
+        except SlamError:  # a listed view that is not on disk is simply not offered
+            continue
+    return {f"Exam {pid} ({len(paths)} views)": paths for (pid, _), paths in studies.items()}
 
 
 def view_id(study: Study) -> str:
@@ -208,3 +226,24 @@ def exam_summary(views: Sequence[ExamView], threshold: float) -> str:
     count = sum(1 for v in views if v.prediction for d in v.prediction.detections if d.score >= threshold)
     return (f"### ⚠️ {count} finding{'s' if count > 1 else ''} ≥ {threshold:.2f}\nExam score **{exam_score:.2f}** "
             f"({best}); per view: {per_view}.")
+
+
+def exam_rows(views: Sequence[ExamView], threshold: float) -> list[list]:
+    """One row per finding ≥ ``threshold`` over the views, best first: view, label (as drawn), score, slices (1-based)."""
+    rows = [[v.id, f"F{n}", round(d.score, 3), f"{d.z + 1}–{d.z + d.depth}"]
+            for v in views if v.prediction for n, d in enumerate(v.prediction.detections, start=1) if d.score >= threshold]
+    return sorted(rows, key=lambda row: -row[2])
+
+
+def finding_text(views: Sequence[ExamView], selected: dict) -> str:
+    """The details of the finding the viewer's ``select`` event names ({"viewport", "slice", "finding"})."""
+    view = next((v for v in views if v.id == selected.get("viewport")), None)
+    label = selected.get("finding")
+    if view is None or view.prediction is None or not isinstance(label, str) or not label[1:].isdigit():
+        return ""
+    number = int(label[1:])
+    if not 1 <= number <= len(view.prediction.detections):
+        return ""
+    d = view.prediction.detections[number - 1]
+    return (f"**{view.id} {label}**: score {d.score:.2f}, slices {d.z + 1}–{d.z + d.depth}, "
+            f"{d.width:.0f} × {d.height:.0f} px at ({d.x:.0f}, {d.y:.0f}) (display pixels)")

@@ -18,10 +18,10 @@ import gradio as gr
 import numpy as np
 
 from slam.errors import SlamError
-from webapp import detection, exports, loading, preprocessing, sm, viewing
+from webapp import detection, exam, exports, loading, preprocessing, sm, viewing
 from webapp.layout import Layout
 from webapp.state import Session, SessionStore
-from webapp.viewing import ORIGINAL, PREPROCESSED, ViewParams, params_of, view_html
+from webapp.viewing import ORIGINAL, PREPROCESSED, ViewParams, number, params_of, view_html
 
 LOG = logging.getLogger("slam.webapp")
 
@@ -109,8 +109,9 @@ def with_slice(session: Session, params: ViewParams, index: int) -> tuple[int, s
     return index + 1, view_html(session, dataclasses.replace(params, slice=index))
 
 
-def loaded_outputs(session: Session, message: str, hide: bool) -> tuple:
-    """The values of :attr:`Layout.load_outputs` for a freshly loaded study: controls reset to it."""
+def loaded_outputs(session: Session, message: str, hide: bool, threshold: float = 0.5) -> tuple:
+    """The values of :attr:`Layout.load_outputs` for a freshly loaded exam: the single-view controls reset to
+    its first view, the reading viewer to all its views, no findings."""
     study = session.study
     c, w = viewing.window_presets(session, ORIGINAL)["DICOM"]
     lo, hi = viewing.window_limits(session, ORIGINAL)
@@ -127,38 +128,59 @@ def loaded_outputs(session: Session, message: str, hide: bool) -> tuple:
         gr.Slider(minimum=1, maximum=study.depth, value=(study.depth + 1) // 2),
         gr.Slider(minimum=1, maximum=study.depth, value=study.depth),
         "", [], None, None,
+        exam.viewer_value(session.exam, number(threshold, "score threshold", 0, 1)), "", [], "",
     )
 
 
-def loaded_message(label: str, session: Session) -> str:
-    study = session.study
-    return f"Loaded {label}: {study.depth} slices of {study.height} × {study.width}"
+def loaded_message(label: str, session: Session, notices: list[str]) -> str:
+    """One line: what was opened (views in hanging order, or the study's size) and what could not be."""
+    views = session.exam
+    if len(views) > 1:
+        text = f"Loaded {label}: {len(views)} views ({', '.join(v.id for v in views)})"
+    else:
+        study = session.study
+        text = f"Loaded {label}: {study.depth} slices of {study.height} × {study.width}"
+    return text + "".join(f" · not loaded: {notice}" for notice in notices)
 
 
 @friendly
-def on_upload(request: gr.Request, paths, hide, *, store: SessionStore, received: set, upload_root: Path,
+def on_upload(request: gr.Request, paths, hide, threshold, *, store: SessionStore, received: set, upload_root: Path,
               load_seconds: float):
+    # A file the app already deleted (the upload box may still list the last upload) is not part of this one.
     items = [p.get("path") if isinstance(p, dict) else p for p in (paths or [])]
+    items = [p for p in items if p and Path(str(p)).exists()]
     if not items:
-        raise SlamError("no file chosen; accepted: a DICOM study, a zip or an npz")
+        raise SlamError("no file chosen; accepted: up to 4 views: DICOM files, a zip or an npz each")
     key = key_of(request)
     accepted = loading.claim_uploads(items, key, upload_root, received, store.root)
     try:
-        source = accepted[0] if len(accepted) == 1 else accepted
-        session, _ = loading.open_into(store, key, source, "upload", loading.app_limits(load_seconds))
+        _, notices = exam.open_exam_into(store, key, accepted, "upload", loading.app_limits(load_seconds))
     finally:  # the upload is not needed once loaded (nor kept on failure)
         loading.release_uploads(accepted, received)
-    return loaded_outputs(session, loaded_message("upload", session), hide)
+    session = store.find(key)
+    return loaded_outputs(session, loaded_message("upload", session, notices), hide, threshold)
 
 
 @friendly
-def on_example(request: gr.Request, name, hide, *, store: SessionStore, folder: Path, load_seconds: float):
-    found = loading.list_examples(folder)
+def on_example(request: gr.Request, name, hide, threshold, *, store: SessionStore, folder: Path,
+               load_seconds: float):
+    found = example_choices(folder)
     if name not in found:
-        raise SlamError(f"unknown example {name!r}; choose one of: {', '.join(found) or 'none bundled'}")
-    session, _ = loading.open_into(store, key_of(request), found[name], f"example {name}",
-                                   loading.app_limits(load_seconds))
-    return loaded_outputs(session, loaded_message(f"example {name}", session), hide)
+        raise SlamError(f"unknown example {str(name)[:40]!r}; choose one of: {', '.join(found) or 'none bundled'}")
+    key = key_of(request)
+    _, notices = exam.open_exam_into(store, key, found[name], f"example {name}", loading.app_limits(load_seconds))
+    session = store.find(key)
+    return loaded_outputs(session, loaded_message(f"example {name}", session, notices), hide, threshold)
+
+
+def example_choices(folder: Path) -> dict[str, list[Path]]:
+    """The example dropdown: the bundled exams first, then each example study as a one-view exam."""
+    return {**exam.example_exams(folder), **{name: [path] for name, path in loading.list_examples(folder).items()}}
+
+
+def clear_upload():
+    """Empty the upload box after every upload (loaded or not): its files are deleted by then."""
+    return None
 
 
 @friendly
@@ -251,12 +273,43 @@ def on_sm(request: gr.Request, source_name, overlay_on, score, *sm_values, store
 
 
 @friendly
-def on_detect(request: gr.Request, progress=gr.Progress(), *, store: SessionStore, weights: Path | None):  # noqa: B008
+def on_detect(request: gr.Request, threshold, progress=gr.Progress(), *, store: SessionStore,  # noqa: B008
+              weights: Path | None):
+    """Detection on every view of the exam, one after another; the first view's result also feeds the
+    single-view tab. The time includes loading the model when this run loaded it."""
     session = session_of(store, request)
     viewing.require_study(session)
-    message = heavy("detect", session, lambda: detection.run_detection(
-        session, weights, progress=lambda text, fraction: progress(fraction, desc=text)))
-    return message, session.prediction.representative_slice + 1
+    reason = detection.detector_unavailable(weights)
+    if reason:
+        raise SlamError(reason)
+    views = session.exam
+    timings = heavy("detect", session, lambda: exam.detect_exam(
+        views, weights, lambda text, fraction: progress(fraction, desc=text)))
+    with session.lock:
+        if session.exam is not views:
+            raise SlamError("a new study was opened while the detector ran; run it again")
+        session.prediction = views[0].prediction
+    count = sum(len(v.prediction.detections) for v in views)
+    threshold = number(threshold, "score threshold", 0, 1)
+    message = (f"Detection done in {timings['total']:.1f} s{detection.loading_note(timings)}: {count} candidate "
+               f"boxes over {len(views)} view{'s' if len(views) > 1 else ''}")
+    return (message, session.prediction.representative_slice + 1, exam.viewer_value(views, threshold),
+            exam.exam_summary(views, threshold), exam.exam_rows(views, threshold))
+
+
+@friendly
+def on_exam_threshold(request: gr.Request, threshold, *, store: SessionStore):
+    """The exam's verdict and findings table at a new threshold (the viewer filters its boxes itself)."""
+    views = session_of(store, request).exam
+    threshold = number(threshold, "score threshold", 0, 1)
+    return exam.exam_summary(views, threshold), exam.exam_rows(views, threshold)
+
+
+@friendly
+def on_viewer_select(request: gr.Request, evt: gr.SelectData, *, store: SessionStore):
+    """A finding clicked in the viewer: its details beside it."""
+    selected = evt.value if isinstance(evt.value, dict) else {}
+    return exam.finding_text(session_of(store, request).exam, selected)
 
 
 @friendly
@@ -299,14 +352,18 @@ def on_unload(request: gr.Request, *, store: SessionStore):
 
 def wire_loading(ui: Layout, demo: gr.Blocks, store: SessionStore, examples: Path, load_seconds: float,
                  upload_root: Path, sm_event: dict) -> None:
-    """Upload and example loads; each refreshes the SM when it succeeds."""
+    """Upload and example loads; each refreshes the SM when it succeeds. Progress and errors show on the
+    status line only, so the next successful load clears them."""
+    loads = dict(show_progress_on=[ui.status], **LOAD)
     upload = bind(on_upload, store=store, received=demo.upload_file_set, upload_root=upload_root,
                   load_seconds=load_seconds)
-    ui.files.upload(upload, [ui.files, ui.deid], ui.load_outputs, api_name="open_files", **LOAD).success(
-        api_name=False, **sm_event)
+    uploaded = ui.files.upload(upload, [ui.files, ui.deid, ui.threshold], ui.load_outputs, api_name="open_files",
+                               **loads)
+    uploaded.then(clear_upload, None, ui.files, api_name=False, queue=False)
+    uploaded.success(api_name=False, **sm_event)
     example = bind(on_example, store=store, folder=examples, load_seconds=load_seconds)
-    ui.load_example.click(example, [ui.example, ui.deid], ui.load_outputs, api_name="load_example", **LOAD).success(
-        api_name=False, **sm_event)
+    ui.load_example.click(example, [ui.example, ui.deid, ui.threshold], ui.load_outputs, api_name="load_example",
+                          **loads).success(api_name=False, **sm_event)
 
 
 def wire_view(ui: Layout, store: SessionStore, sm_event: dict) -> None:
@@ -349,10 +406,14 @@ def wire_heavy(ui: Layout, store: SessionStore, weights: Path | None, sm_event: 
         control.input(api_name=False, **sm_event)
     shown = [ui.viewer, ui.verdict, ui.findings, ui.chart, ui.sm_image]
     findings = bind(on_findings, store=store)
-    ui.detect.click(bind(on_detect, store=store, weights=weights), None, [ui.status, ui.slider],
-                    api_name="detect", **DETECT).success(findings, inputs, shown, api_name=False, **VIEW)
+    detected = [ui.status, ui.slider, ui.exam_viewer, ui.exam_verdict, ui.exam_findings]
+    ui.detect.click(bind(on_detect, store=store, weights=weights), ui.threshold, detected, api_name="detect",
+                    show_progress_on=[ui.status], **DETECT).success(findings, inputs, shown, api_name=False, **VIEW)
     for control in (ui.threshold, ui.overlay):
         control.input(findings, inputs, shown, api_name=False, **VIEW)
+    ui.threshold.input(bind(on_exam_threshold, store=store), ui.threshold, [ui.exam_verdict, ui.exam_findings],
+                       api_name=False, **VIEW)
+    ui.exam_viewer.select(bind(on_viewer_select, store=store), None, ui.finding_detail, api_name=False, **VIEW)
     ui.findings.select(bind(on_finding, store=store), inputs, [ui.slider, ui.viewer], api_name=False, **VIEW)
 
 
