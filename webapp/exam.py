@@ -17,7 +17,7 @@ from pathlib import Path
 from slam.errors import SlamError
 from slam.imaging.sm import synthetic_mammogram
 from slam.io import LoadLimits, Study, load_study, split_studies
-from webapp import stack_api, zerogpu
+from webapp import settings, stack_api, zerogpu
 from webapp.state import SessionStore
 from webapp.viewing import study_presets
 
@@ -130,7 +130,8 @@ def open_exam_into(store: SessionStore, key: str, paths: Sequence[Path], label: 
     store.make_room(key, sum(int(s.pixels.nbytes) for s in studies))
     with session.lock:
         session.reset()  # drops the session's previous tokens too
-        tokens = stack_api.register_views(stack_api.REGISTRY, key, [study for _, _, study in hung])
+        tokens = stack_api.register_views(stack_api.REGISTRY, key, [study for _, _, study in hung],
+                                          settings.STACK_SIZE)
         views = [ExamView(name, position, study, token) for (name, position, study), token in zip(hung, tokens,
                                                                                                   strict=True)]
         session.exam = views

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import gzip
 import math
-import os
 import secrets
 import threading
 from collections.abc import Callable, Iterable
@@ -41,7 +40,7 @@ from slam.errors import SlamError
 from slam.imaging.orientation import flip_image
 from slam.io import Study
 
-STACK_SIZE = int(os.environ.get("SLAM_STACK_SIZE", "1024"))  # px: the display stack fits STACK_SIZE²
+STACK_SIZE = 1024  # px: the display stack fits STACK_SIZE² (the app's is settings.STACK_SIZE, $SLAM_STACK_SIZE)
 GZIP_LEVEL = 1  # fastest; levels 2-3 save a few % more on 12-bit noise for twice the time
 MAX_VIEWS = 4  # per session: one exam
 MAX_OUT = 4096  # px per side of a region answer
@@ -327,13 +326,13 @@ def routes(registry: StackRegistry = REGISTRY) -> list[Route]:
     ]
 
 
-def register_views(registry: StackRegistry, session: str, studies: Iterable[Study]) -> list[str]:
-    """Replace ``session``'s views by one display stack per study; returns their tokens in order.
+def register_views(registry: StackRegistry, session: str, studies: Iterable[Study], fit: int = STACK_SIZE) -> list[str]:
+    """Replace ``session``'s views by one display stack per study (fitting ``fit`` px); returns their tokens in order.
 
     Raises:
         SlamError: a study's pixels do not fit the viewer, or more than :data:`MAX_VIEWS` studies.
     """
-    stacks = [ViewStack.of(study) for study in studies]  # all checked before any is registered
+    stacks = [ViewStack.of(study, fit=fit) for study in studies]  # all checked before any is registered
     if len(stacks) > MAX_VIEWS:
         raise SlamError(f"{len(stacks)} views given; accepted: at most {MAX_VIEWS} (one exam)")
     registry.drop_session(session)
