@@ -174,3 +174,23 @@ def test_packed_bytes_are_gzip_of_raw_uint16(study):
     stack = ViewStack.of(study, fit=FIT)
     raw = gzip.decompress(stack.packed_slice(5))
     np.testing.assert_array_equal(np.frombuffer(raw, "<u2").reshape(200, 167), reference_slice(study, 5, 200, 167))
+
+
+def test_sm_is_made_on_its_first_request_only(server, study):
+    base, registry = server
+    stack = ViewStack.of(study, fit=FIT)
+    calls = []
+
+    def make():
+        calls.append(1)
+        result = synthetic_mammogram(study.pixels, source_map=True)
+        return result.image16, result.source_slices
+
+    stack.sm_source = make
+    token = registry.add("s-lazy", stack, prefill=False)
+    assert stack.describe(token)["sm_url"] == f"/slam/sm/{token}" and calls == []  # opening costs no SM
+    first = pixels(get(f"{base}/slam/sm/{token}"))
+    slices = pixels(get(f"{base}/slam/smslice/{token}"))
+    assert first.shape == slices.shape == (200, 167) and calls == [1]
+    np.testing.assert_array_equal(pixels(get(f"{base}/slam/sm/{token}")), first)
+    assert calls == [1]

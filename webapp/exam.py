@@ -134,21 +134,22 @@ def open_exam_into(store: SessionStore, key: str, paths: Sequence[Path], label: 
                                           settings.STACK_SIZE)
         views = [ExamView(name, position, study, token) for (name, position, study), token in zip(hung, tokens,
                                                                                                   strict=True)]
+        for view in views:
+            stack_api.REGISTRY.get(view.token).sm_source = sm_source(view.study)
         session.exam = views
         session.study = views[0].study
         session.label = label
-    for view in views:
-        attach_sm(view)
     return views, notices
 
 
-def attach_sm(view: ExamView) -> None:
-    """The view's whole-volume SM (default settings) and its source-slice map, served at /slam/sm…"""
-    study = view.study
-    result = synthetic_mammogram(study.pixels, invert=study.invert, source_map=True)
-    stack = stack_api.REGISTRY.get(view.token)
-    if stack is not None:  # None: the session closed meanwhile
-        stack.attach_sm(result.image16, result.source_slices)
+def sm_source(study: Study) -> Callable[[], tuple]:
+    """The view's whole-volume SM (default settings) and its source-slice map, made when first asked for."""
+
+    def make():
+        result = synthetic_mammogram(study.pixels, invert=study.invert, source_map=True)
+        return result.image16, result.source_slices
+
+    return make
 
 
 def stored_window(study: Study, center: float, width: float) -> list[float]:

@@ -21,7 +21,7 @@ LOAD_SECONDS = float(os.environ.get("SLAM_LOAD_SECONDS", "60"))  # time budget o
 # zoom shows finer detail. SLAM_VIEW_MAX=1024 suits large screens.
 DISPLAY_MAX = (int(os.environ.get("SLAM_VIEW_MAX", "800")),) * 2
 # px: the reading viewer's display stack fits STACK_SIZE × STACK_SIZE (zoom beyond it fetches native regions)
-STACK_SIZE = int(os.environ.get("SLAM_STACK_SIZE", "1024"))
+STACK_SIZE = int(os.environ.get("SLAM_STACK_SIZE", "896"))  # a full-size stack ≈ 54 MB gzipped
 
 
 def upload_root() -> Path:

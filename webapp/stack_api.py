@@ -40,7 +40,7 @@ from slam.errors import SlamError
 from slam.imaging.orientation import flip_image
 from slam.io import Study
 
-STACK_SIZE = 1024  # px: the display stack fits STACK_SIZE² (the app's is settings.STACK_SIZE, $SLAM_STACK_SIZE)
+STACK_SIZE = 896  # px: the display stack fits STACK_SIZE² (the app's is settings.STACK_SIZE, $SLAM_STACK_SIZE)
 GZIP_LEVEL = 1  # fastest; levels 2-3 save a few % more on 12-bit noise for twice the time
 MAX_VIEWS = 4  # per session: one exam
 MAX_OUT = 4096  # px per side of a region answer
@@ -101,7 +101,11 @@ class ViewStack:
     _locks: list[threading.Lock] = field(default_factory=list, repr=False)
     sm: bytes | None = None  # packed (rows, columns) SM, display orientation
     sm_slices: bytes | None = None  # packed (rows, columns) source-slice map
+    # () -> (SM, source-slice map), native size, stored orientation: made on the first SM request, so
+    # opening an exam does not wait for four SMs
+    sm_source: Callable[[], tuple[np.ndarray, np.ndarray | None]] | None = None
     closed: bool = False
+    _sm_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def of(cls, study: Study, initial_slice: int | None = None, fit: int = STACK_SIZE) -> ViewStack:
@@ -168,6 +172,13 @@ class ViewStack:
         shown = np.ascontiguousarray(flip_image(source_slices, study.flip_rows, study.flip_cols), np.uint16)
         self.sm_slices = pack(cv2.resize(shown, (self.columns, self.rows), interpolation=cv2.INTER_NEAREST))
 
+    def sm_parts(self) -> tuple[bytes | None, bytes | None]:
+        """(packed SM, packed source-slice map), made once from :attr:`sm_source` when none is attached."""
+        with self._sm_lock:
+            if self.sm is None and self.sm_source is not None:
+                self.attach_sm(*self.sm_source())
+            return self.sm, self.sm_slices
+
     def nbytes(self) -> int:
         """Bytes held for the browser (packed slices built so far and the SM), not the native pixels."""
         held = [*self._packed, self.sm, self.sm_slices]
@@ -180,8 +191,8 @@ class ViewStack:
             "full_rows": self.study.height, "full_columns": self.study.width,
             "pixel_spacing_mm": self.spacing_mm, "initial_slice": self.initial_slice,
             "stack_url": f"/slam/stack/{token}/{{index}}", "region_url": f"/slam/region/{token}/{{index}}",
-            "sm_url": f"/slam/sm/{token}" if self.sm is not None else None,
-            "sm_slice_url": f"/slam/smslice/{token}" if self.sm_slices is not None else None,
+            "sm_url": f"/slam/sm/{token}" if self.sm is not None or self.sm_source else None,
+            "sm_slice_url": f"/slam/smslice/{token}" if self.sm_slices is not None or self.sm_source else None,
         }
 
 
@@ -321,8 +332,8 @@ def routes(registry: StackRegistry = REGISTRY) -> list[Route]:
     return [
         Route("/slam/stack/{token}/{index}", stack_slice, methods=["GET"]),
         Route("/slam/region/{token}/{index}", region, methods=["GET"]),
-        Route("/slam/sm/{token}", sm_part(lambda s: s.sm), methods=["GET"]),
-        Route("/slam/smslice/{token}", sm_part(lambda s: s.sm_slices), methods=["GET"]),
+        Route("/slam/sm/{token}", sm_part(lambda s: s.sm_parts()[0]), methods=["GET"]),
+        Route("/slam/smslice/{token}", sm_part(lambda s: s.sm_parts()[1]), methods=["GET"]),
     ]
 
 

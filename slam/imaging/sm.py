@@ -209,8 +209,7 @@ def synthetic_mammogram(volume: np.ndarray, center_slice: float | None = None, n
         boxes: optional (x, y, width, height) boxes in pixels (stored orientation), burned
             in at full white; :func:`boxes_rgb` draws them in colour instead.
         workers: threads over row strips.
-        source_map: also return :attr:`SMResult.source_slices` (one comparison more per slab
-            slice and pixel).
+        source_map: also return :attr:`SMResult.source_slices` (an argmax over the slab, strip by strip).
 
     Returns:
         :class:`SMResult`.
@@ -251,26 +250,21 @@ def synthetic_mammogram(volume: np.ndarray, center_slice: float | None = None, n
         r0, r1 = strip
         m, s = mip[r0:r1], weighted[r0:r1]
         s[...] = m[...] = rows(first, r0, r1)
-        if tracked:
-            came_from = np.full((r1 - r0, width), first, np.uint16)
-            newer = np.empty((r1 - r0, width), bool)
+        if tracked:  # argmax/argmin over the slab strip: one C loop; on ties the first slice keeps the pixel
+            pick = np.argmax if effective == "max" else np.argmin
+            source[r0:r1] = first + pick(volume[first:stop, r0:r1], axis=0)
         running = weights[0]
         for j, k in enumerate(range(first + 1, stop), start=1):
             part = rows(k, r0, r1)
             running += weights[j]
             # running weighted mean: s <- (1 - a)·s + a·part with a = w_j / sum(w_0..w_j)
             cv2.accumulateWeighted(part, s, weights[j] / running)
-            if tracked:  # strictly better only: on ties the first slice keeps the pixel
-                (np.greater if effective == "max" else np.less)(part, m, out=newer)
-                np.copyto(came_from, k, where=newer)
             if effective == "max":
                 cv2.max(m, part, dst=m)
             elif effective == "min":
                 cv2.min(m, part, dst=m)
             else:
                 cv2.accumulate(part, m)
-        if tracked:
-            source[r0:r1] = came_from
         mlo, mhi, _, _ = cv2.minMaxLoc(m)
         slo, shi, _, _ = cv2.minMaxLoc(s)
         return mlo, mhi, slo, shi
