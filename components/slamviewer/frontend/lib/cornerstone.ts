@@ -1,0 +1,219 @@
+// Cornerstone3D set-up: one rendering engine, the "slam:" image loader, a metadata provider, one tool group.
+
+import {
+	init as csInit,
+	RenderingEngine,
+	Enums,
+	imageLoader,
+	metaData,
+	utilities,
+	cache,
+	setUseCPURendering
+} from "@cornerstonejs/core";
+import {
+	init as toolsInit,
+	addTool,
+	ToolGroupManager,
+	StackScrollTool,
+	WindowLevelTool,
+	PanTool,
+	ZoomTool,
+	LengthTool,
+	ProbeTool,
+	Enums as ToolEnums
+} from "@cornerstonejs/tools";
+import { fetchUint16 } from "./pixels";
+
+export const ENGINE_ID = "slamviewer-engine";
+export const TOOL_GROUP_ID = "slamviewer-tools";
+export type LeftTool = "wl" | "length" | "probe";
+
+/** What the loader and the metadata provider need to know of each image id (set before the id is used). */
+export interface ImageInfo {
+	url: string;
+	rows: number;
+	columns: number;
+	rowSpacing: number; // mm
+	columnSpacing: number; // mm
+	center: number;
+	width: number;
+	invert: boolean;
+	frameOfReference: string;
+}
+
+const infos = new Map<string, ImageInfo>();
+let ready: Promise<void> | null = null;
+let engine: RenderingEngine | null = null;
+
+export function registerImage(imageId: string, info: ImageInfo): void {
+	infos.set(imageId, info);
+}
+
+function provider(type: string, imageId: string): unknown {
+	const info = infos.get(imageId);
+	if (!info) return undefined;
+	switch (type) {
+		case "imagePlaneModule":
+			return {
+				frameOfReferenceUID: info.frameOfReference,
+				rows: info.rows,
+				columns: info.columns,
+				imageOrientationPatient: [1, 0, 0, 0, 1, 0],
+				rowCosines: [1, 0, 0],
+				columnCosines: [0, 1, 0],
+				imagePositionPatient: [0, 0, 0],
+				pixelSpacing: [info.rowSpacing, info.columnSpacing],
+				rowPixelSpacing: info.rowSpacing,
+				columnPixelSpacing: info.columnSpacing,
+				sliceThickness: 1,
+				sliceLocation: 0
+			};
+		case "imagePixelModule":
+			return {
+				samplesPerPixel: 1,
+				photometricInterpretation: info.invert ? "MONOCHROME1" : "MONOCHROME2",
+				rows: info.rows,
+				columns: info.columns,
+				bitsAllocated: 16,
+				bitsStored: 16,
+				highBit: 15,
+				pixelRepresentation: 0
+			};
+		case "generalSeriesModule":
+			return { modality: "MG" };
+		case "modalityLutModule":
+			return { rescaleSlope: 1, rescaleIntercept: 0 };
+		case "voiLutModule":
+			return { windowCenter: [info.center], windowWidth: [info.width] };
+		default:
+			return undefined;
+	}
+}
+
+function loadSlamImage(imageId: string): { promise: Promise<any> } {
+	const info = infos.get(imageId);
+	if (!info) return { promise: Promise.reject(new Error(`unknown image ${imageId}`)) };
+	const promise = fetchUint16(info.url, info.rows, info.columns).then((scalarData) => {
+		let min = 65535;
+		let max = 0;
+		for (let i = 0; i < scalarData.length; i++) {
+			const v = scalarData[i];
+			if (v < min) min = v;
+			if (v > max) max = v;
+		}
+		const voxelManager = utilities.VoxelManager.createImageVoxelManager({
+			width: info.columns,
+			height: info.rows,
+			numberOfComponents: 1,
+			scalarData,
+			id: imageId
+		} as any);
+		return {
+			imageId,
+			minPixelValue: min,
+			maxPixelValue: max,
+			slope: 1,
+			intercept: 0,
+			windowCenter: info.center,
+			windowWidth: info.width,
+			voiLUTFunction: "LINEAR",
+			getPixelData: () => scalarData,
+			getCanvas: undefined,
+			rows: info.rows,
+			columns: info.columns,
+			height: info.rows,
+			width: info.columns,
+			color: false,
+			rgba: false,
+			numberOfComponents: 1,
+			columnPixelSpacing: info.columnSpacing,
+			rowPixelSpacing: info.rowSpacing,
+			invert: info.invert,
+			photometricInterpretation: info.invert ? "MONOCHROME1" : "MONOCHROME2",
+			sizeInBytes: scalarData.byteLength,
+			dataType: "Uint16Array",
+			voxelManager,
+			FrameOfReferenceUID: info.frameOfReference
+		};
+	});
+	return { promise };
+}
+
+/** The probe's label: the stored value and the position in mm from the image's top-left corner. */
+function probeText(data: any, targetId: string): string[] | undefined {
+	const stats = data.cachedStats?.[targetId];
+	if (!stats || stats.value === undefined || !stats.index) return undefined;
+	const info = infos.get(targetId.replace(/^imageId:/, ""));
+	const [column, row] = stats.index;
+	const where = info
+		? `${(column * info.columnSpacing).toFixed(1)}, ${(row * info.rowSpacing).toFixed(1)} mm`
+		: `(${column}, ${row})`;
+	return [`value ${Math.round(stats.value)}`, where];
+}
+
+function hasWebGL(): boolean {
+	const canvas = document.createElement("canvas");
+	return !!(canvas.getContext("webgl2") || canvas.getContext("webgl"));
+}
+
+/** Initialise Cornerstone3D once (later calls wait for the first). Falls back to CPU rendering without WebGL. */
+export function initCornerstone(): Promise<void> {
+	if (ready) return ready;
+	ready = (async () => {
+		await csInit();
+		if (!hasWebGL()) setUseCPURendering(true);
+		toolsInit();
+		imageLoader.registerImageLoader("slam", loadSlamImage as any);
+		metaData.addProvider(provider as any, 10000);
+		// Four full-size display stacks (64 x 1024 x 832 x 2 bytes each) stay in memory.
+		cache.setMaxCacheSize(1.5 * 1024 ** 3);
+		for (const tool of [StackScrollTool, WindowLevelTool, PanTool, ZoomTool, LengthTool, ProbeTool]) addTool(tool);
+		engine = new RenderingEngine(ENGINE_ID);
+		const group = ToolGroupManager.createToolGroup(TOOL_GROUP_ID)!;
+		group.addTool(StackScrollTool.toolName);
+		group.addTool(WindowLevelTool.toolName);
+		group.addTool(PanTool.toolName);
+		group.addTool(ZoomTool.toolName, { zoomToCenter: false });
+		group.addTool(LengthTool.toolName);
+		group.addTool(ProbeTool.toolName, { getTextLines: probeText });
+		setLeftTool("wl");
+	})();
+	return ready;
+}
+
+export function getEngine(): RenderingEngine {
+	if (!engine) throw new Error("Cornerstone is not initialised");
+	return engine;
+}
+
+export function toolGroup() {
+	return ToolGroupManager.getToolGroup(TOOL_GROUP_ID)!;
+}
+
+const { MouseBindings, KeyboardBindings } = ToolEnums;
+
+/** Bind the mouse: wheel = slice, ctrl+wheel and right drag = zoom at the cursor, middle or shift+left = pan,
+ * left = ``left`` (window/level, the length ruler or the probe). */
+export function setLeftTool(left: LeftTool): void {
+	const group = toolGroup();
+	const leftName = { wl: WindowLevelTool.toolName, length: LengthTool.toolName, probe: ProbeTool.toolName }[left];
+	for (const name of [WindowLevelTool.toolName, LengthTool.toolName, ProbeTool.toolName]) {
+		if (name !== leftName) group.setToolPassive(name);
+	}
+	group.setToolActive(leftName, { bindings: [{ mouseButton: MouseBindings.Primary }] });
+	group.setToolActive(PanTool.toolName, {
+		bindings: [
+			{ mouseButton: MouseBindings.Auxiliary },
+			{ mouseButton: MouseBindings.Primary, modifierKey: KeyboardBindings.Shift }
+		]
+	});
+	group.setToolActive(ZoomTool.toolName, {
+		bindings: [
+			{ mouseButton: MouseBindings.Secondary },
+			{ mouseButton: MouseBindings.Wheel, modifierKey: KeyboardBindings.Ctrl }
+		]
+	});
+	group.setToolActive(StackScrollTool.toolName, { bindings: [{ mouseButton: MouseBindings.Wheel }] });
+}
+
+export { Enums };
