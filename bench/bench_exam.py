@@ -78,7 +78,7 @@ def main() -> int:
             stored = upload(server.url, *paths)
             uploaded = time.perf_counter() - t
             t0 = time.perf_counter()
-            kind, outputs = call(server.url, "open_files", [[file_data(p) for p in stored], False, 0.5],
+            kind, outputs = call(server.url, "open_files", [[file_data(p) for p in stored], False],
                                  session="bench")
             opened = time.perf_counter() - t0
             assert kind == "complete", outputs

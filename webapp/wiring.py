@@ -109,7 +109,7 @@ def with_slice(session: Session, params: ViewParams, index: int) -> tuple[int, s
     return index + 1, view_html(session, dataclasses.replace(params, slice=index))
 
 
-def loaded_outputs(session: Session, message: str, hide: bool, threshold: float = 0.5) -> tuple:
+def loaded_outputs(session: Session, message: str, hide: bool) -> tuple:
     """The values of :attr:`Layout.load_outputs` for a freshly loaded exam: the single-view controls reset to
     its first view, the reading viewer to all its views, no findings."""
     study = session.study
@@ -128,7 +128,7 @@ def loaded_outputs(session: Session, message: str, hide: bool, threshold: float 
         gr.Slider(minimum=1, maximum=study.depth, value=(study.depth + 1) // 2),
         gr.Slider(minimum=1, maximum=study.depth, value=study.depth),
         "", [], None, None,
-        exam.viewer_value(session.exam, number(threshold, "score threshold", 0, 1)), "", [], "",
+        exam.viewer_value(session.exam), "", [], "",
     )
 
 
@@ -144,7 +144,7 @@ def loaded_message(label: str, session: Session, notices: list[str]) -> str:
 
 
 @friendly
-def on_upload(request: gr.Request, paths, hide, threshold, *, store: SessionStore, received: set, upload_root: Path,
+def on_upload(request: gr.Request, paths, hide, *, store: SessionStore, received: set, upload_root: Path,
               load_seconds: float):
     # A file the app already deleted (the upload box may still list the last upload) is not part of this one.
     items = [p.get("path") if isinstance(p, dict) else p for p in (paths or [])]
@@ -158,11 +158,11 @@ def on_upload(request: gr.Request, paths, hide, threshold, *, store: SessionStor
     finally:  # the upload is not needed once loaded (nor kept on failure)
         loading.release_uploads(accepted, received)
     session = store.find(key)
-    return loaded_outputs(session, loaded_message("upload", session, notices), hide, threshold)
+    return loaded_outputs(session, loaded_message("upload", session, notices), hide)
 
 
 @friendly
-def on_example(request: gr.Request, name, hide, threshold, *, store: SessionStore, folder: Path,
+def on_example(request: gr.Request, name, hide, *, store: SessionStore, folder: Path,
                load_seconds: float):
     found = example_choices(folder)
     if name not in found:
@@ -170,7 +170,7 @@ def on_example(request: gr.Request, name, hide, threshold, *, store: SessionStor
     key = key_of(request)
     _, notices = exam.open_exam_into(store, key, found[name], f"example {name}", loading.app_limits(load_seconds))
     session = store.find(key)
-    return loaded_outputs(session, loaded_message(f"example {name}", session, notices), hide, threshold)
+    return loaded_outputs(session, loaded_message(f"example {name}", session, notices), hide)
 
 
 def example_choices(folder: Path) -> dict[str, list[Path]]:
@@ -273,7 +273,7 @@ def on_sm(request: gr.Request, source_name, overlay_on, score, *sm_values, store
 
 
 @friendly
-def on_detect(request: gr.Request, threshold, progress=gr.Progress(), *, store: SessionStore,  # noqa: B008
+def on_detect(request: gr.Request, progress=gr.Progress(), *, store: SessionStore,  # noqa: B008
               weights: Path | None):
     """Detection on every view of the exam, one after another; the first view's result also feeds the
     single-view tab. The time includes loading the model when this run loaded it."""
@@ -290,11 +290,9 @@ def on_detect(request: gr.Request, threshold, progress=gr.Progress(), *, store: 
             raise SlamError("a new study was opened while the detector ran; run it again")
         session.prediction = views[0].prediction
     count = sum(len(v.prediction.detections) for v in views)
-    threshold = number(threshold, "score threshold", 0, 1)
     message = (f"Detection done in {timings['total']:.1f} s{detection.loading_note(timings)}: {count} candidate "
                f"boxes over {len(views)} view{'s' if len(views) > 1 else ''}")
-    return (message, session.prediction.representative_slice + 1, exam.viewer_value(views, threshold),
-            exam.exam_summary(views, threshold), exam.exam_rows(views, threshold))
+    return message, session.prediction.representative_slice + 1, exam.viewer_value(views)
 
 
 @friendly
@@ -357,12 +355,12 @@ def wire_loading(ui: Layout, demo: gr.Blocks, store: SessionStore, examples: Pat
     loads = dict(show_progress_on=[ui.status], **LOAD)
     upload = bind(on_upload, store=store, received=demo.upload_file_set, upload_root=upload_root,
                   load_seconds=load_seconds)
-    uploaded = ui.files.upload(upload, [ui.files, ui.deid, ui.threshold], ui.load_outputs, api_name="open_files",
+    uploaded = ui.files.upload(upload, [ui.files, ui.deid], ui.load_outputs, api_name="open_files",
                                **loads)
     uploaded.then(clear_upload, None, ui.files, api_name=False, queue=False)
     uploaded.success(api_name=False, **sm_event)
     example = bind(on_example, store=store, folder=examples, load_seconds=load_seconds)
-    ui.load_example.click(example, [ui.example, ui.deid, ui.threshold], ui.load_outputs, api_name="load_example",
+    ui.load_example.click(example, [ui.example, ui.deid], ui.load_outputs, api_name="load_example",
                           **loads).success(api_name=False, **sm_event)
 
 
@@ -406,12 +404,15 @@ def wire_heavy(ui: Layout, store: SessionStore, weights: Path | None, sm_event: 
         control.input(api_name=False, **sm_event)
     shown = [ui.viewer, ui.verdict, ui.findings, ui.chart, ui.sm_image]
     findings = bind(on_findings, store=store)
-    detected = [ui.status, ui.slider, ui.exam_viewer, ui.exam_verdict, ui.exam_findings]
-    ui.detect.click(bind(on_detect, store=store, weights=weights), ui.threshold, detected, api_name="detect",
-                    show_progress_on=[ui.status], **DETECT).success(findings, inputs, shown, api_name=False, **VIEW)
+    detected = ui.detect.click(bind(on_detect, store=store, weights=weights), None,
+                               [ui.status, ui.slider, ui.exam_viewer], api_name="detect", show_progress_on=[ui.status],
+                               **DETECT)
+    detected.success(findings, inputs, shown, api_name=False, **VIEW)
+    exam_threshold = bind(on_exam_threshold, store=store)
+    detected.success(exam_threshold, ui.threshold, [ui.exam_verdict, ui.exam_findings], api_name=False, **VIEW)
     for control in (ui.threshold, ui.overlay):
         control.input(findings, inputs, shown, api_name=False, **VIEW)
-    ui.threshold.input(bind(on_exam_threshold, store=store), ui.threshold, [ui.exam_verdict, ui.exam_findings],
+    ui.threshold.input(exam_threshold, ui.threshold, [ui.exam_verdict, ui.exam_findings],
                        api_name=False, **VIEW)
     ui.exam_viewer.select(bind(on_viewer_select, store=store), None, ui.finding_detail, api_name=False, **VIEW)
     ui.findings.select(bind(on_finding, store=store), inputs, [ui.slider, ui.viewer], api_name=False, **VIEW)
