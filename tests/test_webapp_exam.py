@@ -129,6 +129,24 @@ def test_example_exam_hangs_with_no_page_scroll(browser, app, shots, size):
                      "[data-viewport='RMLO']"):
         assert visible(page, selector), selector
     page.screenshot(path=str(shots / f"exam-{size[0]}x{size[1]}.png"))
+    # Keys scroll the client-side viewer (synchronised) with no request to the server: the single-view
+    # tab's key handler (live once that tab has been shown) stays out of it.
+    page.get_by_role("tab", name="Single view and SM").click()
+    page.wait_for_selector("#slam-viewer .slam-cap")
+    page.get_by_role("tab", name="Reading").click()
+    all_slices_loaded(page, 4)
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.click("[data-viewport='RCC']")
+    before = viewports(page)
+    for _ in range(3):
+        page.keyboard.press("ArrowDown")
+    page.wait_for_function("s => +document.querySelector(\"[data-viewport='RCC']\").dataset.slice !== s",
+                           arg=before["RCC"]["slice"])
+    time.sleep(0.5)
+    after = viewports(page)
+    assert after["RCC"]["slice"] != before["RCC"]["slice"] and after["LMLO"]["slice"] != before["LMLO"]["slice"]
+    assert requests == [], requests
     page.close()
 
 

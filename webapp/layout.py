@@ -48,6 +48,9 @@ if (!window.__slamKeys) {
   window.__slamKeys = true;
   const steps = {ArrowUp: -1, ArrowLeft: -1, ArrowDown: 1, ArrowRight: 1, PageUp: -10, PageDown: 10};
   document.addEventListener('keydown', (e) => {
+    // only while the single-view tab shows: on the reading tab the client-side viewer owns the keys
+    const shown = document.querySelector('#slam-viewer');
+    if (!shown || shown.offsetParent === null) return;
     const t = e.target, tag = ((t && t.tagName) || '').toLowerCase();
     if (['input', 'textarea', 'select'].includes(tag) || (t && t.isContentEditable) || e.ctrlKey || e.metaKey) return;
     if (e.key in steps) { e.preventDefault(); window.slamStep(steps[e.key]); }
