@@ -104,3 +104,15 @@ def test_exam_detection_scores_and_findings_in_stack_pixels(store):
     assert found[0]["x"] == pytest.approx(d[0].x / 2) and found[0]["height"] == pytest.approx(d[0].height / 2)
     assert found[0]["first_slice"] <= found[0]["slice"] <= found[0]["last_slice"] and found[0]["label"] == "F1"
     store.close("s3")
+
+
+def test_a_view_without_pixel_spacing_is_left_out_of_the_viewer_with_a_notice(store, tmp_path):
+    import numpy as np
+
+    npz = tmp_path / "volume.npz"
+    np.savez(npz, volume=load_study(PATHS[0]).pixels)
+    views, notices = exam.open_exam_into(store, "s4", [PATHS[1], npz], "upload", LoadLimits())
+    assert [v.id for v in views] == ["VIEW1", "LCC"] and views[0].study.pixel_spacing is None
+    assert notices == [f"VIEW1: {exam.NO_SPACING}"]
+    assert [p["id"] for p in exam.viewer_value(views)["viewports"]] == ["LCC"]
+    store.close("s4")
