@@ -6,6 +6,7 @@ Each test failed on the code before issue 9 (the report of that change says how 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,27 +20,79 @@ from tests.webapp_support import AppServer, write_study
 VIEW = [3, "Original", 1600, 2400, False, 1, 0.5, 0.5, True, 0.5, False]
 
 
-def call(url: str, api: str, data: list, session: str | None = None) -> tuple[str, object]:
-    """One event through ``/gradio_api/call/<api>``: ('complete', outputs) or ('error', message)."""
+def tab(url: str) -> httpx.Client:
+    """One browser tab's HTTP client: it keeps the app's cookies (the uploader cookie among them)."""
+    return httpx.Client(base_url=url, timeout=60)
+
+
+def client_of(target: str | httpx.Client):
+    """``target`` itself when it is a client, else a fresh one (a client that shares no cookies)."""
+    return contextlib.nullcontext(target) if isinstance(target, httpx.Client) else tab(target)
+
+
+def call(target: str | httpx.Client, api: str, data: list, session: str | None = None,
+         within: float = 60.0) -> tuple[str, object]:
+    """One event through ``/gradio_api/call/<api>``: ('complete', outputs) or ('error', message).
+
+    That route streams the messages of the caller's whole session, so a session may have only one such
+    call at a time (see :func:`session_events` for several). Gives up after ``within`` seconds.
+    """
     body = json.dumps({"data": data, **({"session_hash": session} if session else {})})
-    with httpx.Client(base_url=url, timeout=60) as client:
+    deadline = time.monotonic() + within
+    kind = payload = None
+    with client_of(target) as client:
         event_id = client.post(f"gradio_api/call/{api}", content=body,
                                headers={"content-type": "application/json"}).json()["event_id"]
-        text = client.get(f"gradio_api/call/{api}/{event_id}").text
-    kind = payload = None
-    for line in text.splitlines():
-        if line.startswith("event:"):
-            kind = line.split(":", 1)[1].strip()
-        elif line.startswith("data:") and kind in ("complete", "error"):
-            payload = json.loads(line.split(":", 1)[1])
+        with client.stream("GET", f"gradio_api/call/{api}/{event_id}") as response:
+            for line in response.iter_lines():
+                if line.startswith("event:"):
+                    kind = line.split(":", 1)[1].strip()
+                elif line.startswith("data:") and kind in ("complete", "error"):
+                    payload = json.loads(line.split(":", 1)[1])
+                    break
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{api}: no result within {within:.0f} s")
     if kind == "error" and isinstance(payload, dict):
         payload = payload.get("message") or payload.get("error") or json.dumps(payload)
     return kind, payload
 
 
-def upload(url: str, *files: Path) -> list[str]:
+def fn_index(url: str, api: str) -> int:
+    """The dependency index of the event named ``api`` (from the app's config)."""
+    config = httpx.get(f"{url}config", timeout=30).json()
+    return next(d["id"] for d in config["dependencies"] if d.get("api_name") == api)
+
+
+def session_events(url: str, api: str, count: int, session: str, within: float = 45.0) -> list[tuple[float, bool, object]]:
+    """``count`` simultaneous ``api`` events of one session, as a browser tab sends them: each joins the
+    queue, and one stream (``/gradio_api/queue/data``) carries every message of the session.
+
+    Returns (seconds from the first join to completion, success, output or error) per event, in
+    join order. Raises TimeoutError when not all have completed within ``within`` seconds.
+    """
+    index, start = fn_index(url, api), time.monotonic()
+    with httpx.Client(base_url=url, timeout=within) as client:
+        joined = [client.post("gradio_api/queue/join", json={"data": [], "fn_index": index, "session_hash": session})
+                  for _ in range(count)]
+        ids = [response.json()["event_id"] for response in joined]
+        done: dict[str, tuple[float, bool, object]] = {}
+        with client.stream("GET", "gradio_api/queue/data", params={"session_hash": session}) as response:
+            for line in response.iter_lines():
+                message = json.loads(line[5:]) if line.startswith("data:") else {}
+                if message.get("msg") == "process_completed" and message.get("event_id") in ids:
+                    output = message.get("output") or {}
+                    result = output.get("data") if message.get("success") else output.get("error")
+                    done[message["event_id"]] = (time.monotonic() - start, bool(message.get("success")), result)
+                if len(done) == count:
+                    break
+                if time.monotonic() - start > within:
+                    raise TimeoutError(f"{count - len(done)} of {count} {api} events unfinished after {within:.0f} s")
+    return [done[i] for i in ids]
+
+
+def upload(target: str | httpx.Client, *files: Path) -> list[str]:
     """Gradio's own upload route: the server paths of the stored files."""
-    with httpx.Client(base_url=url, timeout=60) as client:
+    with client_of(target) as client:
         handles = [("files", (f.name, f.read_bytes())) for f in files]
         response = client.post("gradio_api/upload", files=handles)
     response.raise_for_status()
@@ -78,7 +131,8 @@ def test_temp_folder_and_other_sessions_files_are_refused(app):
     server, base = app
     victim = write_study(base / "victim.dcm", depth=12, height=64, width=48, patient="VICTIM^ONE", patient_id="V0001")
     (victim_path,) = upload(server.url, victim)  # uploaded by another user, not loaded yet
-    kind, loaded = call(server.url, "open_files", [[file_data(upload(server.url, write_study(
+    owner = tab(server.url)
+    kind, loaded = call(owner, "open_files", [[file_data(upload(owner, write_study(
         base / "own.dcm", depth=12, height=64, width=48, patient_id="V0002"))[0])], False], session="owner")
     assert kind == "complete"
     own_view = next(iter((base / "gradio" / "slam-sessions").rglob("*.jpg")))
@@ -91,6 +145,21 @@ def test_temp_folder_and_other_sessions_files_are_refused(app):
         assert message.startswith("refused: only files uploaded") or path == str(victim)
         assert "V0001" not in json.dumps(message) and "VICTIM" not in json.dumps(message)
     assert Path(victim_path).is_file() and own_view.is_file()  # nothing of theirs was deleted
+
+
+@pytest.mark.timeout(120)
+def test_a_session_cannot_load_another_sessions_upload(app):
+    server, base = app
+    study = write_study(base / "alice.dcm", depth=12, height=64, width=48, patient="ALICE^A", patient_id="A0001")
+    alice, bob = tab(server.url), tab(server.url)
+    (path,) = upload(alice, study)  # Alice uploaded; her load has not come yet
+    for who in (bob, server.url):  # Bob's tab (its own uploader cookie), and a client with none
+        kind, message = call(who, "open_files", [[file_data(path)], False], session="bob")
+        assert kind == "error" and message.startswith("refused: only files uploaded") and "\n" not in message
+        assert "ALICE" not in json.dumps(message) and "A0001" not in json.dumps(message)
+    assert Path(path).is_file()  # untouched: Alice can still load it
+    kind, out = call(alice, "open_files", [[file_data(path)], False], session="alice")
+    assert kind == "complete" and "ALICE A" in out[11] and not Path(path).exists()
 
 
 @pytest.mark.timeout(120)
@@ -130,7 +199,8 @@ def test_upload_cap_is_per_request_and_uploads_nobody_loads_are_swept(sweeping_a
 def test_raw_values_are_checked_and_clamped(app):
     server, base = app
     study = write_study(base / "c.dcm", depth=12, height=64, width=48)
-    kind, _ = call(server.url, "open_files", [[file_data(upload(server.url, study)[0])], False], session="values")
+    values = tab(server.url)
+    kind, _ = call(values, "open_files", [[file_data(upload(values, study)[0])], False], session="values")
     assert kind == "complete"
     kind, out = call(server.url, "show_slice", [0, "Original", 1600, 2400, False, 100, 0.5, 0.5, True, 0.5, False],
                      session="values")
@@ -144,18 +214,32 @@ def test_raw_values_are_checked_and_clamped(app):
     assert kind == "error" and "window must be a finite number" in message and "object at 0x" not in message
 
 
-@pytest.mark.skip(reason="hangs before any output even under pytest-timeout (2-core machine, 5 concurrent preprocess calls on a 40x256x200 study); not diagnosed by the deadline")
-@pytest.mark.timeout(120)
-def test_one_heavy_job_per_session(app):
-    server, base = app
-    study = write_study(base / "d.dcm", depth=40, height=256, width=200)
-    kind, _ = call(server.url, "open_files", [[file_data(upload(server.url, study)[0])], False], session="heavy")
-    assert kind == "complete"
-    with ThreadPoolExecutor(5) as pool:
-        results = list(pool.map(lambda _: call(server.url, "preprocess", [], session="heavy"), range(5)))
-    refused = [m for kind, m in results if kind == "error"]
-    assert any(kind == "complete" for kind, _ in results)
-    assert refused and all(m.startswith("refused: this session already has") for m in refused)
+@pytest.mark.timeout(90)
+def test_one_heavy_job_per_session(tmp_path):
+    """Five preprocessings at once from one tab: one runs, four are refused at once (not queued behind
+    it), and another session scrolls meanwhile. The study is large enough (25 M pixels) that the job
+    outlasts the five joins."""
+    examples = tmp_path / "examples"
+    examples.mkdir()
+    write_study(examples / "big.dcm", depth=32, height=1024, width=768)
+    write_study(examples / "small.dcm", depth=12, height=64, width=48, patient_id="OTHER")
+    server = AppServer({"GRADIO_TEMP_DIR": str(tmp_path / "gradio"), "SLAM_EXAMPLES_DIR": str(examples)})
+    try:
+        assert call(server.url, "load_example", ["big.dcm", False], session="heavy")[0] == "complete"
+        assert call(server.url, "load_example", ["small.dcm", False], session="other")[0] == "complete"
+        with ThreadPoolExecutor(1) as pool:
+            heavy = pool.submit(session_events, server.url, "preprocess", 5, "heavy")
+            time.sleep(0.5)  # the joins are in
+            kind, out = call(server.url, "show_slice", VIEW, session="other", within=20)
+            results = heavy.result()
+    finally:
+        server.stop()
+    assert kind == "complete" and "Slice 3 / 12" in out[0]
+    finished = [t for t, ok, _ in results if ok]
+    refused = [(t, message) for t, ok, message in results if not ok]
+    assert len(finished) == 1 and len(refused) == 4, results
+    assert all(m.startswith("refused: this session already has") and "\n" not in m for _, m in refused)
+    assert all(t < finished[0] for t, _ in refused)  # refused while the job ran, not after it
 
 
 @pytest.mark.timeout(120)
@@ -165,12 +249,13 @@ def test_memory_budget_refuses_then_evicts_idle_and_tells_the_user(tmp_path):
                         "SLAM_MEMORY_BUDGET": str(int(1.5 * study_bytes)), "SLAM_EVICT_IDLE": "3"})
     try:
         paths = [write_study(tmp_path / f"{k}.dcm", depth=20, height=128, width=100, patient_id=k) for k in "AB"]
-        first = call(server.url, "open_files", [[file_data(upload(server.url, paths[0])[0])], False], session="a")
+        a, b = tab(server.url), tab(server.url)
+        first = call(a, "open_files", [[file_data(upload(a, paths[0])[0])], False], session="a")
         assert first[0] == "complete"
-        kind, message = call(server.url, "open_files", [[file_data(upload(server.url, paths[1])[0])], False], session="b")
+        kind, message = call(b, "open_files", [[file_data(upload(b, paths[1])[0])], False], session="b")
         assert kind == "error" and message.startswith("the server is full") and "\n" not in message
         time.sleep(3.5)  # session a is now idle: its study may go
-        kind, _ = call(server.url, "open_files", [[file_data(upload(server.url, paths[1])[0])], False], session="b")
+        kind, _ = call(b, "open_files", [[file_data(upload(b, paths[1])[0])], False], session="b")
         assert kind == "complete"
         kind, message = call(server.url, "show_slice", VIEW, session="a")
         assert kind == "error" and "your study was closed to free memory" in message

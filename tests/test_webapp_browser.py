@@ -81,6 +81,25 @@ def wait_caption(page, text: str) -> None:
     )
 
 
+def header_lines(page) -> list[int]:
+    """Per findings-table header cell, the number of text lines its words take."""
+    return page.evaluate("""() => [...document.querySelectorAll('#slam-findings th')].map(th => {
+      const walker = document.createTreeWalker(th, NodeFilter.SHOW_TEXT), tops = new Set();
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        if (!n.textContent.trim()) continue;
+        const r = document.createRange(); r.selectNodeContents(n);
+        for (const rect of r.getClientRects()) if (rect.width > 0) tops.add(Math.round(rect.top));
+      }
+      return tops.size; }).filter(n => n > 0)""")
+
+
+def error_badges(page) -> list[str]:
+    """The ids of components showing Gradio's "Error" badge (toasts aside)."""
+    return page.evaluate("""() => [...document.querySelectorAll('[class*=error]')]
+      .filter(e => e.offsetParent !== null && !e.closest('.toast-wrap, [class*=toast]'))
+      .map(e => (e.closest('[id]') || {}).id)""")
+
+
 def toast(page, text: str) -> None:
     page.get_by_text(text, exact=False).first.wait_for()
 
@@ -121,6 +140,7 @@ def test_viewer_end_to_end(page, app, tmp_path):
     # Detection: real boxes drawn on the slice (bundled weights, else a small untrained model).
     page.click("#slam-detect")
     page.wait_for_selector("#slam-verdict h3", timeout=120_000)  # the first detection loads the model
+    assert "(including loading the model)" in page.inner_text("#slam-status")
     page.fill("#slam-threshold input[type=number]", "0")
     page.keyboard.press("Enter")
     page.wait_for_selector("#slam-viewer img[data-boxes]:not([data-boxes='0'])")
@@ -132,6 +152,7 @@ def test_viewer_end_to_end(page, app, tmp_path):
     page.click("#slam-viewer")  # keys go to the viewer, not the threshold box
     page.keyboard.press("End")
     wait_caption(page, "Slice 20 / 20")
+    assert header_lines(page) and max(header_lines(page)) == 1, header_lines(page)  # no header wraps at 1440 px
     jump = page.inner_text("#slam-findings [data-testid='cell-0-3']").strip()
     page.click("#slam-findings [data-testid='cell-0-1']")
     wait_caption(page, f"Slice {jump} / 20")
@@ -188,6 +209,13 @@ def test_viewer_end_to_end(page, app, tmp_path):
     page.screenshot(path=str(ARTIFACTS / "03_after_error.png"))
     assert server.process.poll() is None
     assert "1GB" in page.inner_text("#slam-upload-cap")
+    assert not error_badges(page)  # the toast said it; no "Error" badge stays on the page
+
+    # Uploads in a row from the same tab each load (the File list does not keep the deleted upload).
+    for name, pid in (("up1.dcm", "U0001"), ("up2.dcm", "U0002")):
+        path = write_study(tmp_path / name, depth=12, height=64, width=48, patient_id=pid)
+        page.set_input_files("#slam-upload input[type=file]", str(path))
+        wait_caption(page, f"ID {pid}")
 
     # Closing the tab ends the session: its folder (rendered slices, exports) is deleted.
     sessions = app[1] / "gradio" / "slam-sessions"

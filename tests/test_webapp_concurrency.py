@@ -31,7 +31,7 @@ def view_args(slice_number: int) -> list:
 def run_session(url: str, path, depth: int, patient_id: str) -> list[str]:
     from gradio_client import Client, handle_file
 
-    client = Client(url, verbose=False)
+    client = Client(url, verbose=False, httpx_kwargs={"timeout": 120})  # a loaded 2-core machine is slow
     try:
         loaded = client.predict([handle_file(str(path))], False, api_name="/open_files")
         seen = [loaded[0], loaded[11]]  # status line and the first view

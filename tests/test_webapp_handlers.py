@@ -142,12 +142,12 @@ def test_idle_sessions_expire_and_the_pixel_budget_evicts_the_idle(tmp_path, stu
     store.sweep()
     assert "old" not in store and not session.workdir.exists()
     one_study = 12 * 96 * 72 * load_study(study_path).pixels.itemsize
-    store = SessionStore(tmp_path / "b", ttl_s=3600, budget_bytes=2 * one_study, min_idle_s=0.05)
+    store = SessionStore(tmp_path / "b", ttl_s=3600, budget_bytes=2 * one_study, min_idle_s=1.0)
     for key in ("a", "b"):
         open_study(store, key, study_path, key)
     with pytest.raises(SlamError, match="server is full"):  # nobody idle long enough: refused, nothing closed
         open_study(store, "c", study_path)
-    time.sleep(0.1)
+    time.sleep(1.1)
     store.find("a")  # "b" is now the least recently used idle one
     open_study(store, "c", study_path)
     assert store.find("a").study is not None and store.find("c").study is not None and "b" not in store
@@ -209,3 +209,24 @@ def test_open_series_files_and_npz(store, tmp_path):
     np.testing.assert_array_equal(session.study.pixels, volume)
     np.savez(tmp_path / "v.npz", volume=volume[:, :, :40])
     assert "10 slices of 64 × 40" in open_study(store, session.key, [str(tmp_path / "v.npz")], "upload")
+
+
+def test_a_study_over_the_room_left_is_refused_before_its_pixels_are_decoded(tmp_path, study_path):
+    import tracemalloc
+
+    held = write_study(tmp_path / "held.dcm", depth=20, height=256, width=400, patient_id="HELD")  # 4 MB
+    big = write_study(tmp_path / "big.dcm", depth=30, height=512, width=400, patient_id="BIG")  # 12 MB
+    budget = 14 * 2**20  # the big study fits the budget, but not beside the held one
+    store = SessionStore(tmp_path / "m", ttl_s=3600, budget_bytes=budget, min_idle_s=3600)
+    open_study(store, "a", held, "a")  # in use: not closable
+    assert store.room_for("b") == budget - 20 * 256 * 400 * 2 and store.room_for("a") == budget
+    tracemalloc.start()
+    try:
+        with pytest.raises(SlamError, match="^the server is full: this study needs more image memory than is free"):
+            open_study(store, "b", big)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * 2**20, f"{peak / 2**20:.1f} MiB allocated: the pixels were decoded"
+    assert store.find("a").study is not None and store.find("b").study is None
+    open_study(store, "b", study_path, "b")  # what fits still loads

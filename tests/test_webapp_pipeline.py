@@ -104,9 +104,17 @@ def test_real_detector_on_a_tiny_model(session, tmp_path):
     config = model.ModelConfig(backbone="resnet18", num_slices=6, input_size=(64, 64), fpn_channels=64)
     weights = model.save_model(model.build_model(config), tmp_path / "tiny.safetensors")
     assert detection.detector_unavailable(weights) is None
-    message = detection.run_detection(session, weights)
+    stages = []
+    message = detection.run_detection(session, weights, stage=stages.append)
     prediction = session.prediction
     assert "Detection done" in message and prediction.coords == "display"
+    # The first run loads the model, says so while it does, and its reported time includes it.
+    assert stages == ["Loading the model…", "Running the detector"] and "(including loading the model)" in message
+    seconds = float(message.split(" in ")[1].split(" s")[0])
+    assert seconds >= prediction.timings.get("total", 0) - 0.05
+    stages.clear()
+    again = detection.run_detection(session, weights, stage=stages.append)
+    assert stages == ["Running the detector"] and "loading" not in again
     assert prediction.slice_weights.shape == (session.study.depth,)
     assert 0 <= prediction.representative_slice < session.study.depth
     for d in prediction.detections:

@@ -21,7 +21,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from webapp import detection, layout, loading, settings, stack_api, wiring  # noqa: E402
+from webapp import detection, layout, loading, settings, stack_api, uploads, wiring  # noqa: E402
 
 LOG = logging.getLogger("slam.webapp")
 
@@ -33,7 +33,7 @@ def start_sweeper(demo: gr.Blocks, period_s: float = max(0.5, min(60.0, settings
         while True:
             time.sleep(period_s)
             try:
-                loading.sweep_uploads(settings.upload_root(), store.root, settings.UPLOAD_TTL, demo.upload_file_set)
+                uploads.sweep_uploads(settings.upload_root(), store.root, settings.UPLOAD_TTL, demo.upload_file_set)
                 store.sweep()
             except OSError as exc:  # a file vanished meanwhile: try again next round
                 LOG.warning("sweep: %s", type(exc).__name__)
@@ -50,9 +50,11 @@ def build_demo() -> gr.Blocks:
     examples = settings.examples_dir()
     with gr.Blocks(title="SLAM DBT workstation", delete_cache=(900, 3600), fill_height=True) as demo:
         ui = layout.build_layout(list(wiring.example_choices(examples)), detection.detector_unavailable(weights), card,
-                                 detection.card_disclaimer(card), settings.MAX_UPLOAD, detection.DISCLAIMER)
+                                 detection.card_disclaimer(card), settings.MAX_UPLOAD, detection.DISCLAIMER,
+                                 pacs=bool(settings.DICOMWEB_URL))
         wiring.wire(ui, demo, store, examples=examples, weights=weights,
-                    load_seconds=settings.LOAD_SECONDS, upload_root=settings.upload_root())
+                    load_seconds=settings.LOAD_SECONDS, upload_root=settings.upload_root(),
+                    dicomweb=(settings.DICOMWEB_URL, settings.DICOMWEB_TIMEOUT))
     demo.queue(default_concurrency_limit=2, max_size=128)
     start_sweeper(demo)
     return demo
@@ -65,12 +67,14 @@ def launch_kwargs() -> dict:
     # and the page gets slower with each saved slice change.
     from starlette.middleware import Middleware
 
-    cap = Middleware(loading.UploadCap, max_bytes=loading.parse_size(settings.MAX_UPLOAD))
+    owners = Middleware(uploads.UploadOwners)
+    cap = Middleware(uploads.UploadCap, max_bytes=loading.parse_size(settings.MAX_UPLOAD))
+    # state_session_capacity: Gradio keeps ~130 KB of component state per session hash it has seen (10 000
+    # by default, ~1.3 GB); made-up hashes would fill it. Our own sessions live in settings.STORE.
     return dict(max_file_size=settings.MAX_UPLOAD, css=layout.CSS, theme=layout.theme(), js=layout.THEME_JS,
-                show_error=True,
-                allowed_paths=[str(settings.STORE.root)], run_history=False,
-                footer_links=["api", "gradio", "settings"],
-                app_kwargs={"middleware": [cap], "routes": stack_api.routes()})  # the viewer's stack routes
+                show_error=True, state_session_capacity=500, allowed_paths=[str(settings.STORE.root)],
+                run_history=False, footer_links=["api", "gradio", "settings"],
+                app_kwargs={"middleware": [owners, cap], "routes": stack_api.routes()})  # routes: the viewer's stacks
 
 
 demo = build_demo()

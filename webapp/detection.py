@@ -57,16 +57,19 @@ def card_disclaimer(card: str) -> str:
     return DISCLAIMER
 
 
-def run_detection(session: Session, weights: Path | None, detect: Callable = zerogpu.detect_views,
-                  progress: Callable[[str, float], None] | None = None) -> str:
-    """Run the detector (``detect``: :func:`webapp.zerogpu.detect_views`) on the session's study and keep the
-    result. Returns a status line whose time includes loading the model when this run loaded it."""
+def run_detection(session: Session, weights: Path | None, stage: Callable[[str], None] = lambda text: None) -> str:
+    """Run the detector (:mod:`webapp.zerogpu`) on the session's study and keep the result; ``stage`` hears
+    "Loading the model…" (first run in this process) and "Running the detector". Returns a status line
+    whose time is the user's wait: model loading included."""
     require_study(session)
     reason = detector_unavailable(weights)
     if reason:
         raise SlamError(reason)
     study = session.study
-    (prediction,), timings = detect([study], weights, progress)
+    if not zerogpu.model_loaded(weights):
+        stage("Loading the model…")
+    stage("Running the detector")
+    (prediction,), timings = zerogpu.detect_views([study], weights)
     with session.lock:
         if session.study is not study:
             raise SlamError("a new study was opened while the detector ran; run it again")
@@ -75,8 +78,8 @@ def run_detection(session: Session, weights: Path | None, detect: Callable = zer
 
 
 def loading_note(timings: dict[str, float]) -> str:
-    """' (7.2 s of it loading the model)' when the run loaded the model, else ''."""
-    return f" ({timings['load']:.1f} s of it loading the model)" if timings.get("load", 0) >= 0.05 else ""
+    """' (including loading the model)' when the run loaded it (its time is in the total), else ''."""
+    return " (including loading the model)" if timings.get("load", 0) >= 0.05 else ""
 
 
 def summary(session: Session, threshold: float) -> str:
@@ -97,7 +100,8 @@ def summary(session: Session, threshold: float) -> str:
             f"Representative slice: {rep}.")
 
 
-FINDINGS_HEADERS = ["#", "Score", "Slices", "Jump to", "X", "Y", "Width", "Height"]
+# One short word each: the table shares its row with the chart, and long headers wrap ("Widt h").
+FINDINGS_HEADERS = ["#", "Score", "Slices", "Jump", "X", "Y", "W", "H"]
 
 
 def findings_rows(session: Session, threshold: float) -> list[list]:

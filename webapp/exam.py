@@ -9,6 +9,7 @@ values (the stack carries stored values), converted from the modality units of `
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -118,15 +119,29 @@ def load_views(paths: Sequence[Path], limits: LoadLimits, scratch_dir: str | os.
 
 def open_exam_into(store: SessionStore, key: str, paths: Sequence[Path], label: str, limits: LoadLimits
                    ) -> tuple[list[ExamView], list[str]]:
-    """Load ``paths`` as an exam into session ``key`` (created here) within the memory budget: its views
-    hung, each with a display stack and token (webapp.stack_api) and its SM. The session's ``study``
-    becomes the first hung view (the single-view tools work on it). Returns the views and the notices.
+    """Load ``paths`` as an exam into session ``key`` (created here) within the memory budget (the loader's
+    pixel limit is the room left, as in ``loading.open_into``) and :func:`place_exam` it. Returns the views
+    and the notices (files that did not load, views the reading viewer cannot show).
 
     Raises:
         SlamError: nothing loadable, too many views, or no memory left (the session keeps what it had).
     """
     session = store.get(key)
-    studies, notices = load_views(paths, limits, session.workdir)
+    budget = dataclasses.replace(limits, max_pixel_bytes=min(limits.max_pixel_bytes, store.room_for(key)))
+    studies, notices = load_views(paths, budget, session.workdir)
+    views = place_exam(store, key, studies, label)
+    return views, notices + [f"{v.id}: {NO_SPACING}" for v in views if not v.study.pixel_spacing]
+
+
+def place_exam(store: SessionStore, key: str, studies: Sequence[Study], label: str) -> list[ExamView]:
+    """Give session ``key`` the loaded ``studies`` as its exam if they fit the memory budget: hung, each
+    with a display stack and token (webapp.stack_api) and an SM made on request. The session's ``study``
+    becomes the first hung view (the single-view tools work on it).
+
+    Raises:
+        SlamError: too many views, or no memory left (the session keeps what it had).
+    """
+    session = store.get(key)
     hung = hang(studies)
     store.make_room(key, sum(int(s.pixels.nbytes) for s in studies))
     with session.lock:
@@ -140,8 +155,7 @@ def open_exam_into(store: SessionStore, key: str, paths: Sequence[Path], label: 
         session.exam = views
         session.study = views[0].study
         session.label = label
-    notices += [f"{v.id}: {NO_SPACING}" for v in views if not v.study.pixel_spacing]
-    return views, notices
+    return views
 
 
 def sm_source(study: Study) -> Callable[[], tuple]:

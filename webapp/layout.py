@@ -133,6 +133,7 @@ class Layout:
     export_csv: gr.Button
     export_json: gr.Button
     export_view: gr.Button
+    export_sr: gr.Button
     downloads: gr.File
     status: gr.Markdown
     exam_viewer: SlamViewer
@@ -140,6 +141,7 @@ class Layout:
     exam_findings: gr.Dataframe
     finding_detail: gr.Markdown
     tabs: gr.Tabs
+    store_pacs: gr.Button | None = None  # only with a PACS configured
 
     @property
     def view_inputs(self) -> list:
@@ -277,8 +279,9 @@ def results_rows(card_disclaimer: str) -> dict:
     return found
 
 
-def exports_panel() -> dict:
-    """The sidebar's exports (of the first view's SM and findings, as the single-view tab shows it)."""
+def exports_panel(pacs: bool) -> dict:
+    """The sidebar's exports (of the first view's SM and findings, as the single-view tab shows it);
+    "Store to PACS" when ``pacs`` (a server is configured)."""
     found = {}
     with gr.Accordion("Exports", open=False):
         found["with_boxes"] = gr.Checkbox(True, label="Exports with boxes", elem_id="slam-export-boxes")
@@ -287,18 +290,21 @@ def exports_panel() -> dict:
         found["export_csv"] = gr.Button("Findings CSV (DBTex)", size="sm", elem_id="slam-export-csv")
         found["export_json"] = gr.Button("Findings JSON", size="sm", elem_id="slam-export-json")
         found["export_view"] = gr.Button("Single view as PNG", size="sm", elem_id="slam-export-view")
+        found["export_sr"] = gr.Button("Findings SR (DICOM)", size="sm", elem_id="slam-export-sr")
+        if pacs:
+            found["store_pacs"] = gr.Button("Store to PACS", size="sm", elem_id="slam-store-pacs")
         found["downloads"] = gr.File(label="Download", interactive=False, elem_id="slam-download", height=80)
     return found
 
 
 def build_layout(examples: list[str], unavailable: str | None, card: str, card_disclaimer: str,
-                 max_upload: str, disclaimer: str) -> Layout:
+                 max_upload: str, disclaimer: str, pacs: bool = False) -> Layout:
     """Every component of the page, inside the current ``gr.Blocks`` (made with ``fill_height``): a sidebar
     to open studies and export, a one-line toolbar, and two tabs: reading (the exam in the client-side
     viewer) and the single-view tools of the first view (server-rendered slice, W/L, zoom, preprocessing, SM)."""
     with gr.Sidebar(open=True, width=290, elem_id="slam-sidebar"):
         side = open_panel(examples, max_upload, disclaimer)
-        side |= exports_panel()
+        side |= exports_panel(pacs)
         if card:
             with gr.Accordion("Model card", open=False):
                 gr.Markdown(card, elem_id="slam-model-card")

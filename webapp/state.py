@@ -153,6 +153,27 @@ class SessionStore:
         for key in stale:
             self.close(key)
 
+    def _others(self, keep: str, now: float) -> tuple[list[Session], list[Session]]:
+        """(other sessions holding a study, those of them idle long enough to close, least recent first);
+        the caller holds ``_lock``."""
+        others = [s for k, s in self._sessions.items() if k != keep and s.study is not None]
+        idle = sorted((s for s in others if now - s.last_used >= self.min_idle_s), key=lambda s: s.last_used)
+        return others, idle
+
+    def room_for(self, keep: str) -> int:
+        """Bytes a new study of session ``keep`` may take: the budget less what the other sessions hold,
+        plus what :meth:`make_room` could free by closing idle ones. A loader given this as its pixel
+        limit refuses a larger study from its header, before decoding it."""
+        with self._lock:
+            others, idle = self._others(keep, time.monotonic())
+            return max(self.budget_bytes - sum(s.pixel_bytes() for s in others) + sum(s.pixel_bytes() for s in idle), 0)
+
+    def full_message(self, needed: int | None, free: int) -> str:
+        """The one-line refusal of a study that does not fit (``needed`` None: not known, it is over ``free``)."""
+        need = f"{needed / 2**20:.0f} MiB of image memory" if needed is not None else "more image memory than is free"
+        return (f"the server is full: this study needs {need} and {max(free, 0) / 2**20:.0f} MiB of the "
+                f"{self.budget_bytes / 2**20:.0f} MiB budget are free; try again in a few minutes")
+
     def make_room(self, keep: str, needed: int) -> None:
         """Fit ``needed`` more bytes for session ``keep`` (whose own study is being replaced): close the
         least recently used idle sessions' studies until it fits; their users are told on their next action.
@@ -162,8 +183,7 @@ class SessionStore:
         """
         now = time.monotonic()
         with self._lock:
-            others = [s for k, s in self._sessions.items() if k != keep and s.study is not None]
-            idle = sorted((s for s in others if now - s.last_used >= self.min_idle_s), key=lambda s: s.last_used)
+            others, idle = self._others(keep, now)
             free = self.budget_bytes - sum(s.pixel_bytes() for s in others)
             victims = []
             for session in idle:
@@ -172,9 +192,7 @@ class SessionStore:
                 victims.append(session)
                 free += session.pixel_bytes()
             if free < needed:
-                raise SlamError(f"the server is full: this study needs {needed / 2**20:.0f} MiB of image memory "
-                                f"and {max(free, 0) / 2**20:.0f} MiB of the {self.budget_bytes / 2**20:.0f} MiB "
-                                "budget are free; try again in a few minutes")
+                raise SlamError(self.full_message(needed, free))
             for session in victims:
                 self._evicted[session.key] = now
             while len(self._evicted) > 10_000:  # bounded: the oldest notices go first

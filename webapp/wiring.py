@@ -18,7 +18,8 @@ import gradio as gr
 import numpy as np
 
 from slam.errors import SlamError
-from webapp import detection, exam, exports, loading, preprocessing, sm, viewing
+from slam.io.dicomweb import connect
+from webapp import detection, exam, exports, loading, pacs_panel, preprocessing, sm, sr_io, uploads, viewing
 from webapp.layout import Layout
 from webapp.state import Session, SessionStore
 from webapp.viewing import ORIGINAL, PREPROCESSED, ViewParams, number, params_of, view_html
@@ -146,19 +147,30 @@ def loaded_message(label: str, session: Session, notices: list[str]) -> str:
 @friendly
 def on_upload(request: gr.Request, paths, hide, *, store: SessionStore, received: set, upload_root: Path,
               load_seconds: float):
-    # A file the app already deleted (the upload box may still list the last upload) is not part of this one.
     items = [p.get("path") if isinstance(p, dict) else p for p in (paths or [])]
-    items = [p for p in items if p and Path(str(p)).exists()]
     if not items:
         raise SlamError("no file chosen; accepted: up to 4 views: DICOM files, a zip or an npz each")
     key = key_of(request)
-    accepted = loading.claim_uploads(items, key, upload_root, received, store.root)
+    accepted = uploads.claim_uploads(items, key, uploads.uploader_of(request), upload_root, store.root)
     try:
-        _, notices = exam.open_exam_into(store, key, accepted, "upload", loading.app_limits(load_seconds))
+        studies, srs = sr_io.split_sr(accepted)  # a SLAM SR goes over its study: uploaded with it, or open
+        notes = []
+        if studies:
+            _, notices = exam.open_exam_into(store, key, studies, "upload", loading.app_limits(load_seconds))
+            session = store.find(key)
+            notes.append(loaded_message("upload", session, notices))
+        else:
+            session = session_of(store, request)
+        for path in srs:
+            try:
+                notes.append(sr_io.apply_sr(session, path))
+            except SlamError as exc:
+                if not studies:
+                    raise  # an SR alone: its refusal is the answer
+                notes.append(f"SR not shown: {exc}")  # the study it came with is open all the same
     finally:  # the upload is not needed once loaded (nor kept on failure)
-        loading.release_uploads(accepted, received)
-    session = store.find(key)
-    return loaded_outputs(session, loaded_message("upload", session, notices), hide)
+        uploads.release_uploads(accepted, received)
+    return loaded_outputs(session, "; ".join(notes), hide)
 
 
 @friendly
@@ -178,9 +190,10 @@ def example_choices(folder: Path) -> dict[str, list[Path]]:
     return {**exam.example_exams(folder), **{name: [path] for name, path in loading.list_examples(folder).items()}}
 
 
-def clear_upload():
-    """Empty the upload box after every upload (loaded or not): its files are deleted by then."""
-    return None
+def on_pacs_loaded(request: gr.Request, studies: list, label: str, message: str, hide: bool, *, store: SessionStore):
+    """The "Open from PACS" panel's callback: the fetched views (up to 4) become the session's exam."""
+    exam.place_exam(store, key_of(request), studies, label)
+    return loaded_outputs(store.find(key_of(request)), message, hide)
 
 
 @friendly
@@ -344,8 +357,27 @@ def on_export(request: gr.Request, boxes_on, *values, store: SessionStore, kind:
     return str(EXPORTS[kind](session_of(store, request), params_of(*values), bool(boxes_on)))
 
 
+@friendly
+def on_export_sr(request: gr.Request, *values, store: SessionStore, weights: Path | None):
+    params = params_of(*values)
+    return str(sr_io.export_sr(session_of(store, request), params.threshold, params.deidentify, weights))
+
+
+@friendly
+def on_store_pacs(request: gr.Request, *values, store: SessionStore, weights: Path | None, dicomweb: tuple[str, float]):
+    url, timeout = dicomweb
+    client = connect(url, timeout=timeout)
+    return sr_io.store_to_pacs(session_of(store, request), params_of(*values).threshold, weights, client)
+
+
 def on_unload(request: gr.Request, *, store: SessionStore):
     store.close(getattr(request, "session_hash", None))
+
+
+def clear_errors(event, outputs: list) -> None:
+    """After ``event`` fails, take the "Error" badge Gradio leaves on each of its outputs until their next
+    update (the toast carries the one-line message); the values stay as they were."""
+    event.failure(lambda: [gr.skip()] * len(outputs), None, outputs, api_name=False, queue=False)
 
 
 def wire_loading(ui: Layout, demo: gr.Blocks, store: SessionStore, examples: Path, load_seconds: float,
@@ -355,13 +387,19 @@ def wire_loading(ui: Layout, demo: gr.Blocks, store: SessionStore, examples: Pat
     loads = dict(show_progress_on=[ui.status], **LOAD)
     upload = bind(on_upload, store=store, received=demo.upload_file_set, upload_root=upload_root,
                   load_seconds=load_seconds)
-    uploaded = ui.files.upload(upload, [ui.files, ui.deid], ui.load_outputs, api_name="open_files",
-                               **loads)
-    uploaded.then(clear_upload, None, ui.files, api_name=False, queue=False)
-    uploaded.success(api_name=False, **sm_event)
+    loads = dict(show_progress_on=[ui.status], **LOAD)
+    loaded = ui.files.upload(upload, [ui.files, ui.deid], ui.load_outputs, api_name="open_files", **loads)
+    loaded.success(api_name=False, **sm_event).success(bind(on_findings, store=store), ui.view_inputs,
+                                                       findings_outputs(ui), api_name=False, **VIEW)  # an uploaded SR's
+    # Loaded or refused, the upload is gone from the server: a File still listing it would send its
+    # stale path with the next upload. (Gradio runs no .then() after a failed event, hence both.)
+    for after in (loaded.success, loaded.failure):
+        after(lambda: None, None, ui.files, api_name=False, queue=False)
+    clear_errors(loaded, ui.load_outputs)
     example = bind(on_example, store=store, folder=examples, load_seconds=load_seconds)
-    ui.load_example.click(example, [ui.example, ui.deid], ui.load_outputs, api_name="load_example",
-                          **loads).success(api_name=False, **sm_event)
+    picked = ui.load_example.click(example, [ui.example, ui.deid], ui.load_outputs, api_name="load_example", **loads)
+    picked.success(api_name=False, **sm_event)
+    clear_errors(picked, ui.load_outputs)
 
 
 def wire_view(ui: Layout, store: SessionStore, sm_event: dict) -> None:
@@ -387,6 +425,10 @@ def wire_view(ui: Layout, store: SessionStore, sm_event: dict) -> None:
     ui.deid.input(bind(on_deid, store=store), inputs, [ui.viewer, ui.info], api_name=False, **VIEW)
 
 
+def findings_outputs(ui: Layout) -> list:
+    return [ui.viewer, ui.verdict, ui.findings, ui.chart, ui.sm_image]
+
+
 def source_outputs(ui: Layout) -> list:
     return [ui.source, ui.center, ui.width, ui.preset, ui.viewer]
 
@@ -394,15 +436,16 @@ def source_outputs(ui: Layout) -> list:
 def wire_heavy(ui: Layout, store: SessionStore, weights: Path | None, sm_event: dict) -> None:
     """Preprocessing (then the view and SM switch to it), the SM controls and detection."""
     inputs = ui.view_inputs
-    ui.preprocess.click(bind(on_preprocess, store=store), None, [ui.status, ui.source], api_name="preprocess",
-                        **PREPROCESS).success(
-        bind(on_source, store=store), inputs, source_outputs(ui), api_name=False, **VIEW).success(
+    preprocessed = ui.preprocess.click(bind(on_preprocess, store=store), None, [ui.status, ui.source],
+                                       api_name="preprocess", **PREPROCESS)
+    preprocessed.success(bind(on_source, store=store), inputs, source_outputs(ui), api_name=False, **VIEW).success(
         api_name=False, **sm_event)
+    clear_errors(preprocessed, [ui.status, ui.source])
     # The SM follows its controls while they move (a full-size SM takes about 0.1-0.5 s; pending
     # updates collapse to the latest).
     for control in ui.sm_inputs:
         control.input(api_name=False, **sm_event)
-    shown = [ui.viewer, ui.verdict, ui.findings, ui.chart, ui.sm_image]
+    shown = findings_outputs(ui)
     findings = bind(on_findings, store=store)
     detected = ui.detect.click(bind(on_detect, store=store, weights=weights), None,
                                [ui.status, ui.slider, ui.exam_viewer], api_name="detect", show_progress_on=[ui.status],
@@ -410,6 +453,7 @@ def wire_heavy(ui: Layout, store: SessionStore, weights: Path | None, sm_event: 
     detected.success(findings, inputs, shown, api_name=False, **VIEW)
     exam_threshold = bind(on_exam_threshold, store=store)
     detected.success(exam_threshold, ui.threshold, [ui.exam_verdict, ui.exam_findings], api_name=False, **VIEW)
+    clear_errors(detected, [ui.status, ui.slider, ui.exam_viewer])
     for control in (ui.threshold, ui.overlay):
         control.input(findings, inputs, shown, api_name=False, **VIEW)
     ui.threshold.input(exam_threshold, ui.threshold, [ui.exam_verdict, ui.exam_findings],
@@ -418,21 +462,32 @@ def wire_heavy(ui: Layout, store: SessionStore, weights: Path | None, sm_event: 
     ui.findings.select(bind(on_finding, store=store), inputs, [ui.slider, ui.viewer], api_name=False, **VIEW)
 
 
-def wire_exports(ui: Layout, store: SessionStore) -> None:
+def wire_exports(ui: Layout, store: SessionStore, weights: Path | None, dicomweb: tuple[str, float]) -> None:
     buttons = {"sm_png": ui.export_sm_png, "sm_dcm": ui.export_sm_dcm, "csv": ui.export_csv,
                "json": ui.export_json, "view": ui.export_view}
     for kind, button in buttons.items():
-        button.click(bind(on_export, store=store, kind=kind), [ui.with_boxes, *ui.view_inputs], ui.downloads,
-                     api_name=f"export_{kind}", **EXPORT)
+        exported = button.click(bind(on_export, store=store, kind=kind), [ui.with_boxes, *ui.view_inputs],
+                                ui.downloads, api_name=f"export_{kind}", **EXPORT)
+        clear_errors(exported, [ui.downloads])
+    exported = ui.export_sr.click(bind(on_export_sr, store=store, weights=weights), ui.view_inputs, ui.downloads,
+                                  api_name="export_sr", **EXPORT)
+    clear_errors(exported, [ui.downloads])
+    if ui.store_pacs is not None:
+        stored = ui.store_pacs.click(bind(on_store_pacs, store=store, weights=weights, dicomweb=dicomweb),
+                                     ui.view_inputs, ui.status, api_name="store_pacs", **EXPORT)
+        clear_errors(stored, [ui.status])
 
 
 def wire(ui: Layout, demo: gr.Blocks, store: SessionStore, *, examples: Path, weights: Path | None,
-         load_seconds: float, upload_root: Path) -> None:
+         load_seconds: float, upload_root: Path, dicomweb: tuple[str, float] = ("", 30.0)) -> None:
     """Every event of the page (inside ``demo``'s context)."""
     sm_event = dict(fn=bind(on_sm, store=store), inputs=[ui.source, ui.overlay, ui.threshold, *ui.sm_inputs],
                     outputs=ui.sm_image, **SM)
     wire_loading(ui, demo, store, examples, load_seconds, upload_root, sm_event)
     wire_view(ui, store, sm_event)
     wire_heavy(ui, store, weights, sm_event)
-    wire_exports(ui, store)
+    wire_exports(ui, store, weights, dicomweb)
+    pacs_panel.build_pacs_panel(*dicomweb, store.budget_bytes, loading.app_limits(load_seconds),
+                                bind(on_pacs_loaded, store=store), ui.load_outputs, ui.deid, friendly,
+                                max_views=len(exam.HANGING), then=sm_event)
     demo.unload(bind(on_unload, store=store))

@@ -62,8 +62,9 @@ PREDICTOR = None  # slam.detection.predictor.Predictor, once loaded
 _WEIGHTS: Path | None = None  # the file PREDICTOR was loaded from
 
 
-def model_loaded() -> bool:
-    return PREDICTOR is not None
+def model_loaded(weights: Path | None = None) -> bool:
+    """Whether this process holds the detector (for ``weights``, when given)."""
+    return PREDICTOR is not None and (weights is None or weights == _WEIGHTS)
 
 
 def load_predictor(weights: Path, device: str | None = None):
@@ -131,7 +132,7 @@ def detect_views(studies: Sequence, weights: Path,
         raise SlamError("no view to detect on; open a study or an exam first")
     report = progress or (lambda description, fraction: None)
     start = time.perf_counter()
-    if not model_loaded():
+    if not model_loaded(weights):
         report("loading the model…", 0.0)
     predictor = load_predictor(weights)
     loaded = time.perf_counter()

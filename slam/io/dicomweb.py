@@ -38,7 +38,7 @@ from pydicom.uid import (
 
 from slam.errors import SlamError
 from slam.io.dicom_read import _check_decodable, _check_depth, _check_geometry, _study_from
-from slam.io.limits import LoadLimits
+from slam.io.limits import Deadline, LoadLimits
 from slam.io.study import Study
 
 # Media types a frame may come back as when the transfer syntax is not named (PS3.18 8.7.3.5).
@@ -53,7 +53,8 @@ _MEDIA_TYPE_SYNTAX = {
 _NATIVE = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
 _DATE = re.compile(r"^\d{8}(-\d{8})?$|^\d{8}-$|^-\d{8}$")
 _STUDY_FIELDS = ("00100020", "00100010", "00080020", "00080050", "00081030", "00080061", "00201206", "00201208")
-_INSTANCE_FIELDS = ("00280008", "00080016", "00200011", "0008103E", "00080060")
+_INSTANCE_FIELDS = ("00280008", "00080016", "00200011", "0008103E", "00080060", "00200062", "00185101")
+SOURCE_FORMAT = "DICOMweb multi-frame"  # Study.source_format of a retrieved view, then its transfer syntax
 _response_type = threading.local()  # Content-Type of this thread's last response: it names the frame's syntax
 
 
@@ -82,6 +83,8 @@ class InstanceMatch:
     sop_class_uid: str
     frames: int
     series_description: str
+    laterality: str = ""  # ImageLaterality, '' when the server does not return it
+    view: str = ""  # ViewPosition (CC, MLO, ...), likewise
 
     @property
     def is_dbt(self) -> bool:
@@ -204,8 +207,8 @@ def list_instances(client: DICOMwebClient, study_uid: str) -> list[InstanceMatch
     if not found:
         raise SlamError(f"not found on the DICOMweb server {_server(client)}: study {study_uid} (no instances)")
     matches = [InstanceMatch(_value(i, "0020000D") or study_uid, _value(i, "0020000E"), _value(i, "00080018"),
-                             _value(i, "00080016"), int(_value(i, "00280008") or 1), _value(i, "0008103E"))
-               for i in found]
+                             _value(i, "00080016"), int(_value(i, "00280008") or 1), _value(i, "0008103E"),
+                             _value(i, "00200062"), _value(i, "00185101")) for i in found]
     return sorted(matches, key=lambda m: not m.is_dbt)
 
 
@@ -258,12 +261,13 @@ def retrieve_study(client: DICOMwebClient, study_uid: str, *, series_uid: str | 
     """Fetch one DBT view of ``study_uid`` into a :class:`Study`, frame by frame (WADO-RS), never to disk.
 
     The view is the study's only multi-frame instance, or the one ``series_uid``/``sop_uid`` pick.
-    ``limits`` are checked on the metadata before any frame is fetched. ``progress(done, total)`` is
-    called after each frame. Returns pixels (D, H, W) in the stored dtype, as :func:`slam.io.load_study`.
+    ``limits`` are checked on the metadata before any frame is fetched, ``limits.max_seconds`` between
+    frames. ``progress(done, total)`` is called after each frame. Returns pixels (D, H, W) in the stored dtype, as :func:`slam.io.load_study`.
 
     Raises:
         SlamError: unreachable server, 401/403, unknown UID, not a DBT instance, timeout, limits, bad frames.
     """
+    deadline = Deadline(limits.max_seconds)
     view = choose_view(list_instances(client, study_uid), series_uid, sop_uid)
     ds = _metadata_dataset(client, view)
     name = f"instance {view.sop_uid}"
@@ -278,6 +282,7 @@ def retrieve_study(client: DICOMwebClient, study_uid: str, *, series_uid: str | 
     pixels = np.empty((frames, rows, cols), dtype=pixel_dtype(ds))
     syntax = None
     for index in range(frames):
+        deadline.check(name)
         _response_type.value = ""
         data = _call(client, f"frame {index + 1} of {name}", client.retrieve_instance_frames, view.study_uid,
                      view.series_uid, view.sop_uid, [index + 1], media_types=(("application/octet-stream", "*"),))
@@ -292,7 +297,12 @@ def retrieve_study(client: DICOMwebClient, study_uid: str, *, series_uid: str | 
         data = None  # drop the encoded frame before the next one arrives
         if progress is not None:
             progress(index + 1, frames)
-    return _study_from(ds, pixels, f"DICOMweb multi-frame ({syntax.name})", frames // 2)
+    return _study_from(ds, pixels, f"{SOURCE_FORMAT} ({syntax.name})", frames // 2)
+
+
+def from_dicomweb(study: Study) -> bool:
+    """Whether ``study`` was fetched by :func:`retrieve_study` (so its study exists on the server)."""
+    return study.source_format.startswith(SOURCE_FORMAT) and study.header is not None
 
 
 def _decode(name: str, index: int, data: bytes, syntax: UID, ds: Dataset, itemsize: int) -> np.ndarray:

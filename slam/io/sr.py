@@ -9,6 +9,7 @@ observer is the algorithm as a device (name, version, weights SHA-256).
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ _SLICES = hd.sr.CodedConcept("{slices}", "UCUM", "slices")
 _FINDING = codes.DCM.Finding
 _PROCEDURE = codes.DCM.MammographyCAD
 SERIES_NUMBER = 901
+SR_CLASS_PREFIX = "1.2.840.10008.5.1.4.1.1.88."  # every SR storage SOP class (PS3.4 B.5)
+_HEAD_BYTES = 64 * 1024
 
 
 class FindingLike(Protocol):
@@ -174,10 +177,10 @@ def read_sr(source: str | os.PathLike | Dataset) -> list[Finding]:
     Raises:
         SlamError: not an SR, or an SR whose measurement groups SLAM did not write.
     """
+    ds = source if isinstance(source, Dataset) else _read_dataset(source)
     try:
-        ds = source if isinstance(source, Dataset) else pydicom.dcmread(source)
         sr = hd.sr.Comprehensive3DSR.from_dataset(ds)
-    except (pydicom.errors.InvalidDicomError, OSError, ValueError, AttributeError, TypeError) as exc:
+    except (ValueError, AttributeError, TypeError) as exc:
         raise SlamError(f"not a readable DICOM SR ({type(exc).__name__}); accepted: a Comprehensive 3D SR "
                         "written by SLAM") from None
     findings = []
@@ -198,3 +201,61 @@ def read_sr(source: str | os.PathLike | Dataset) -> list[Finding]:
                                 int(values[_DEPTH.value]), float(values[_SCORE.value]), frame,
                                 str(reference.ReferencedSOPInstanceUID) if reference is not None else ""))
     return findings
+
+
+def detections_for(sr: str | os.PathLike | Dataset, study: Study, coords: str = "display") -> list:
+    """The findings of SLAM SR ``sr`` that lie on DBT view ``study``, as
+    :class:`slam.detection.predictor.Detection` (highest score first), boxes in ``coords`` pixels
+    ("display" or "stored"), slices 0-based.
+
+    The SR must report on this study (its StudyInstanceUID) and on this view (the findings' referenced
+    SOP Instance UID); a de-identified SR names neither any more, so it is refused too.
+
+    Raises:
+        SlamError: not a SLAM SR, another study or view, or findings outside the study's slices or pixels.
+    """
+    from slam.detection.predictor import Detection  # slam.detection builds on slam.io, not the other way
+
+    if coords not in ("display", "stored"):
+        raise SlamError(f"coords {coords!r}; accepted: display or stored")
+    header = _source_dataset(study)
+    ds = sr if isinstance(sr, Dataset) else _read_dataset(sr)
+    findings = read_sr(ds)
+    accepted = "accepted: a SLAM SR of the open study, not de-identified"
+    if str(ds.get("StudyInstanceUID", "")) != str(header.StudyInstanceUID):
+        raise SlamError(f"this SR reports on another study, not the open one; {accepted}")
+    mine = [f for f in findings if f.sop_uid == str(header.SOPInstanceUID)]
+    if not mine:
+        raise SlamError(f"this SR reports on another view (DBT instance) of this study, not the open one; {accepted}")
+    detections = []
+    for number, f in enumerate(mine, start=1):
+        inside = f.x >= 0 and f.y >= 0 and f.x + f.width <= study.width + 1e-3 and f.y + f.height <= study.height + 1e-3
+        if not (inside and f.z >= 0 and f.z + f.depth <= study.depth):
+            raise SlamError(f"SR finding {number} lies outside the open study's {study.depth} slices of "
+                            f"{study.height} x {study.width} pixels; {accepted}")
+        box = study.box_to_display(f.x, f.y, f.width, f.height) if coords == "display" else (f.x, f.y, f.width, f.height)
+        detections.append(Detection(*box, z=f.z, depth=f.depth, score=f.score))
+    return sorted(detections, key=lambda d: -d.score)
+
+
+def is_sr(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a DICOM file (with its file meta) of an SR storage class.
+
+    Only the first 64 KiB are parsed, so a hostile upload (a header flood, a bomb) costs nothing here;
+    the loader's own limits deal with it afterwards.
+    """
+    try:
+        with open(path, "rb") as file:
+            head = io.BytesIO(file.read(_HEAD_BYTES))
+        meta = pydicom.dcmread(head, stop_before_pixels=True, specific_tags=["SOPClassUID"]).file_meta
+    except Exception:  # anything unreadable in the head is simply not an SR: the loader reports on it
+        return False
+    return str(meta.get("MediaStorageSOPClassUID", "")).startswith(SR_CLASS_PREFIX)
+
+
+def _read_dataset(path: str | os.PathLike) -> Dataset:
+    try:
+        return pydicom.dcmread(path)
+    except (pydicom.errors.InvalidDicomError, OSError, ValueError, TypeError, AttributeError, EOFError) as exc:
+        raise SlamError(f"not a readable DICOM SR ({type(exc).__name__}); accepted: a Comprehensive 3D SR "
+                        "written by SLAM") from None
