@@ -216,6 +216,8 @@ def test_viewer_end_to_end(page, app, tmp_path):
         path = write_study(tmp_path / name, depth=12, height=64, width=48, patient_id=pid)
         page.set_input_files("#slam-upload input[type=file]", str(path))
         wait_caption(page, f"ID {pid}")
+        # the box empties itself after the load: the next pick must not race that clearing
+        page.wait_for_function("n => !document.querySelector('#slam-upload').innerText.includes(n)", arg=name)
 
     # Closing the tab ends the session: its folder (rendered slices, exports) is deleted.
     sessions = app[1] / "gradio" / "slam-sessions"
