@@ -19,6 +19,7 @@ from slam.errors import SlamError
 from slam.imaging.sm import synthetic_mammogram
 from slam.io import LoadLimits, Study, load_study, split_studies
 from webapp import settings, stack_api, zerogpu
+from webapp.loading import OVER_PIXEL_LIMIT
 from webapp.state import SessionStore
 from webapp.viewing import study_presets
 
@@ -127,8 +128,14 @@ def open_exam_into(store: SessionStore, key: str, paths: Sequence[Path], label: 
         SlamError: nothing loadable, too many views, or no memory left (the session keeps what it had).
     """
     session = store.get(key)
-    budget = dataclasses.replace(limits, max_pixel_bytes=min(limits.max_pixel_bytes, store.room_for(key)))
-    studies, notices = load_views(paths, budget, session.workdir)
+    room = store.room_for(key)
+    budget = dataclasses.replace(limits, max_pixel_bytes=min(limits.max_pixel_bytes, room))
+    try:
+        studies, notices = load_views(paths, budget, session.workdir)
+    except SlamError as exc:
+        if room < limits.max_pixel_bytes and any(m in str(exc) for m in OVER_PIXEL_LIMIT):
+            raise SlamError(store.full_message(None, room)) from None  # over the room left, not the loader's cap
+        raise
     views = place_exam(store, key, studies, label)
     return views, notices + [f"{v.id}: {NO_SPACING}" for v in views if not v.study.pixel_spacing]
 
