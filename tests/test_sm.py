@@ -292,3 +292,47 @@ def test_cli_defaults_are_the_library_defaults():
     args = parser.parse_args(["s.dcm", "-o", "x.png"])
     assert (args.window, args.level, args.threshold) == (sm.WINDOW, sm.LEVEL, sm.THRESHOLD)
     assert (args.mode, args.weighting) == (sm.MODES[0], sm.WEIGHTINGS[0])
+
+
+def _reference_source(volume, first, stop, center, mode="max", threshold=0.8, weighting="sigmoid"):
+    """The straightforward way: per pixel, the slab slice the MIP value came from where the MIP is kept,
+    else the slab's highest-weight slice (float64, first slice on ties)."""
+    slab = volume[first:stop].astype(np.float64)
+    mip = slab.max(0) if mode == "max" else slab.min(0)
+    came_from = first + (slab.argmax(0) if mode == "max" else slab.argmin(0))
+    norm = (mip - mip.min()) / (mip.max() - mip.min())
+    peak = first + int(np.argmax(slab_weights(first, stop, center, weighting)))
+    return np.where(norm > threshold, came_from, peak)
+
+
+@pytest.mark.parametrize("mode", ["max", "min"])
+def test_source_slices_match_reference(mode):
+    volume = _volume()
+    result = synthetic_mammogram(volume, center_slice=4.3, num_slices=7, mode=mode, threshold=0.6, source_map=True)
+    first, stop = result.slab
+    expected = _reference_source(volume, first, stop, 4.3, mode, 0.6)
+    assert result.source_slices.dtype == np.uint16 and result.source_slices.shape == volume.shape[1:]
+    np.testing.assert_array_equal(result.source_slices, expected)
+    assert len(np.unique(result.source_slices)) > 2  # the MIP part really points at several slices
+
+
+def test_source_slice_of_a_bright_spot_is_its_slice():
+    volume = np.full((12, 40, 30), 100, np.uint16)
+    volume[9, 5:8, 6:9] = 4000  # only on slice 9
+    volume[2, 30:33, 20:24] = 3000  # only on slice 2
+    result = synthetic_mammogram(volume, source_map=True, threshold=0.5)
+    assert (result.source_slices[5:8, 6:9] == 9).all()
+    assert (result.source_slices[30:33, 20:24] == 2).all()
+    peak = int(np.argmax(result.weights))  # the whole volume: the middle slice weighs most
+    assert peak in (5, 6) and (result.source_slices[15:25, 0:5] == peak).all()
+
+
+def test_source_slices_inverted_and_mean_and_default():
+    volume = _volume()
+    display = (4095 - volume).astype(np.uint16)
+    inverted = synthetic_mammogram(volume, invert=True, threshold=0.6, source_map=True)
+    plain = synthetic_mammogram(display, threshold=0.6, source_map=True)
+    np.testing.assert_array_equal(inverted.source_slices, plain.source_slices)  # brightest on screen
+    mean = synthetic_mammogram(volume, mode="mean", source_map=True)
+    assert (mean.source_slices == mean.slab[0] + int(np.argmax(mean.weights))).all()
+    assert synthetic_mammogram(volume).source_slices is None

@@ -106,8 +106,9 @@ def toast(page, text: str) -> None:
 
 def test_viewer_end_to_end(page, app, tmp_path):
     server, _, _ = app
-    # Load an example: the middle slice, patient data, view.
+    # Load an example: the middle slice, patient data, view (the single-view tab shows the first view).
     page.click("#slam-load-example")
+    page.get_by_role("tab", name="Single view and SM").click()
     wait_caption(page, "Slice 11 / 20")
     assert "LCC" in caption(page) and "DOE JANE" in caption(page)
     page.screenshot(path=str(ARTIFACTS / "01_loaded.png"))
@@ -181,7 +182,8 @@ def test_viewer_end_to_end(page, app, tmp_path):
     page.get_by_label("mean").check()
     page.wait_for_function("s => document.querySelector('#slam-sm img').getAttribute('src') !== s", arg=before)
 
-    # Download the SM as PNG (native resolution) and the current view (display size).
+    # Download the SM as PNG (native resolution) and the current view (display size), from the sidebar.
+    page.get_by_text("Exports", exact=True).click()
     exports = [("#slam-export-view", "slam_view", None), ("#slam-export-sm-png", "slam_sm", (256, 200))]
     for button, stem, shape in exports:
         page.click(button)
@@ -214,6 +216,8 @@ def test_viewer_end_to_end(page, app, tmp_path):
         path = write_study(tmp_path / name, depth=12, height=64, width=48, patient_id=pid)
         page.set_input_files("#slam-upload input[type=file]", str(path))
         wait_caption(page, f"ID {pid}")
+        # the box empties itself after the load: the next pick must not race that clearing
+        page.wait_for_function("n => !document.querySelector('#slam-upload').innerText.includes(n)", arg=name)
 
     # Closing the tab ends the session: its folder (rendered slices, exports) is deleted.
     sessions = app[1] / "gradio" / "slam-sessions"

@@ -283,7 +283,7 @@ def browser_page(playwright, server):
     page = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True).new_page()
     page.set_default_timeout(60_000)
     page.goto(server.url)
-    page.wait_for_selector("#slam-viewer")
+    page.wait_for_selector("#slam-load-example")
     return browser, page
 
 
@@ -318,6 +318,7 @@ def test_panel_in_the_browser(env, tmp_path):
             page.wait_for_function("() => document.querySelector('#slam-pacs-status')?.innerText.includes('2 DBT views')")
             started = time.perf_counter()
             page.click("#slam-pacs-open")
+            page.get_by_role("tab", name="Single view and SM").click()  # the server-rendered view of it
             page.wait_for_function("() => document.querySelector('#slam-viewer .slam-cap')?.innerText"
                                    ".includes('Slice 7 / 12')")
             first_slice = time.perf_counter() - started
@@ -332,6 +333,7 @@ def test_panel_in_the_browser(env, tmp_path):
             page.keyboard.press("Enter")
             page.wait_for_function("() => document.querySelector('#slam-verdict')?.innerText.includes('≥ 0.00')")
             rows = int(re.search(r"(\d+) findings? ≥ 0.00", page.inner_text("#slam-verdict")).group(1))
+            page.get_by_text("Exports", exact=True).click()  # the sidebar's exports fold away
             page.click("#slam-export-sr")
             page.wait_for_function("() => (document.querySelector('#slam-download td.filename') || {}).innerText"
                                    "?.includes('slam_findings_sr')")

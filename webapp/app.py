@@ -21,19 +21,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from webapp import detection, layout, loading, settings, uploads, wiring  # noqa: E402
+from webapp import detection, layout, loading, settings, stack_api, uploads, wiring  # noqa: E402
 
 LOG = logging.getLogger("slam.webapp")
-
-try:  # ZeroGPU Spaces: detection runs on a GPU borrowed per call.
-    import spaces
-
-    on_gpu = spaces.GPU(duration=120)
-except ImportError:  # CPU Space, local run
-
-    def on_gpu(fn):
-        return fn
-
 
 def start_sweeper(demo: gr.Blocks, period_s: float = max(0.5, min(60.0, settings.UPLOAD_TTL / 2))) -> None:
     """Every ``period_s``: delete uploads nobody loaded within UPLOAD_TTL and close idle sessions."""
@@ -58,11 +48,11 @@ def build_demo() -> gr.Blocks:
     weights = detection.find_weights()
     card = detection.model_card(weights)
     examples = settings.examples_dir()
-    with gr.Blocks(title="SLAM DBT viewer", delete_cache=(900, 3600)) as demo:
-        ui = layout.build_layout(list(loading.list_examples(examples)), detection.detector_unavailable(weights), card,
+    with gr.Blocks(title="SLAM DBT workstation", delete_cache=(900, 3600), fill_height=True) as demo:
+        ui = layout.build_layout(list(wiring.example_choices(examples)), detection.detector_unavailable(weights), card,
                                  detection.card_disclaimer(card), settings.MAX_UPLOAD, detection.DISCLAIMER,
                                  pacs=bool(settings.DICOMWEB_URL))
-        wiring.wire(ui, demo, store, examples=examples, weights=weights, predict=on_gpu(detection.predict_study),
+        wiring.wire(ui, demo, store, examples=examples, weights=weights,
                     load_seconds=settings.LOAD_SECONDS, upload_root=settings.upload_root(),
                     dicomweb=(settings.DICOMWEB_URL, settings.DICOMWEB_TIMEOUT))
     demo.queue(default_concurrency_limit=2, max_size=128)
@@ -81,9 +71,10 @@ def launch_kwargs() -> dict:
     cap = Middleware(uploads.UploadCap, max_bytes=loading.parse_size(settings.MAX_UPLOAD))
     # state_session_capacity: Gradio keeps ~130 KB of component state per session hash it has seen (10 000
     # by default, ~1.3 GB); made-up hashes would fill it. Our own sessions live in settings.STORE.
-    return dict(max_file_size=settings.MAX_UPLOAD, css=layout.CSS, show_error=True, state_session_capacity=500,
-                allowed_paths=[str(settings.STORE.root)], run_history=False,
-                footer_links=["api", "gradio", "settings"], app_kwargs={"middleware": [owners, cap]})
+    return dict(max_file_size=settings.MAX_UPLOAD, css=layout.CSS, theme=layout.theme(), js=layout.THEME_JS,
+                show_error=True, state_session_capacity=500, allowed_paths=[str(settings.STORE.root)],
+                run_history=False, footer_links=["api", "gradio", "settings"],
+                app_kwargs={"middleware": [owners, cap], "routes": stack_api.routes()})  # routes: the viewer's stacks
 
 
 demo = build_demo()

@@ -1,13 +1,11 @@
-"""The detector in the app: which weights, the model (loaded once per process), a detection run on the
-session's study, and how its output is shown (summary, findings table, slice-attention chart).
+"""The detector in the app: which weights, a detection run on the session's study (the model itself, loaded
+once per process, is in ``webapp.zerogpu``), and how its output is shown (summary, findings table, slice-attention chart).
 
 A detector's output is not a reading: the summary never says "Normal".
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,12 +14,11 @@ import numpy as np
 from slam.detection.weights import model_card as weights_card
 from slam.detection.weights import resolve_weights
 from slam.errors import SlamError
+from webapp import zerogpu
 from webapp.state import Session
 from webapp.viewing import require_study, visible_findings
 
 DISCLAIMER = "Research software: not for clinical use. Findings are not a diagnosis."
-_MODELS: dict[str, object] = {}
-_MODELS_LOCK = threading.Lock()
 
 
 def find_weights() -> Path | None:
@@ -60,58 +57,29 @@ def card_disclaimer(card: str) -> str:
     return DISCLAIMER
 
 
-def load_detector(weights: Path):
-    """The model for ``weights``, loaded once per process (thread-safe)."""
-    from slam.detection.model import load_model
-
-    key = str(weights.resolve())
-    with _MODELS_LOCK:
-        if key not in _MODELS:
-            _MODELS[key] = load_model(weights)
-        return _MODELS[key]
-
-
-def predict_study(study, weights: Path, device: str | None = None):
-    """The detector's StudyPrediction for ``study`` (boxes in display pixels, all scores ≥ 0.05).
-
-    A plain function of picklable arguments, so a ZeroGPU Space can run it on a borrowed GPU.
-    """
-    from slam.detection.predictor import Predictor
-
-    reason = detector_unavailable(weights)
-    if reason:
-        raise SlamError(reason)
-    predictor = Predictor(load_detector(weights), device=device, coords="display", score_threshold=0.05)
-    return predictor.predict(study)
-
-
-def model_loaded(weights: Path | None) -> bool:
-    """Whether this process already holds the model for ``weights``."""
-    return weights is not None and str(weights.resolve()) in _MODELS
-
-
-def run_detection(session: Session, weights: Path | None, predict: Callable = predict_study,
-                  stage: Callable[[str], None] = lambda text: None) -> str:
-    """Run ``predict(study, weights)`` on the session's study and keep the result; ``stage`` hears
+def run_detection(session: Session, weights: Path | None, stage: Callable[[str], None] = lambda text: None) -> str:
+    """Run the detector (:mod:`webapp.zerogpu`) on the session's study and keep the result; ``stage`` hears
     "Loading the model…" (first run in this process) and "Running the detector". Returns a status line
     whose time is the user's wait: model loading included."""
     require_study(session)
     reason = detector_unavailable(weights)
     if reason:
         raise SlamError(reason)
-    study, start, first = session.study, time.perf_counter(), not model_loaded(weights)
-    if first:
+    study = session.study
+    if not zerogpu.model_loaded(weights):
         stage("Loading the model…")
-        load_detector(weights)
     stage("Running the detector")
-    prediction = predict(study, weights)
-    seconds = time.perf_counter() - start
+    (prediction,), timings = zerogpu.detect_views([study], weights)
     with session.lock:
         if session.study is not study:
             raise SlamError("a new study was opened while the detector ran; run it again")
         session.prediction = prediction
-    loading = " (including loading the model)" if first else ""
-    return f"Detection done in {seconds:.1f} s{loading}: {len(prediction.detections)} candidate boxes"
+    return f"Detection done in {timings['total']:.1f} s{loading_note(timings)}: {len(prediction.detections)} candidate boxes"
+
+
+def loading_note(timings: dict[str, float]) -> str:
+    """' (including loading the model)' when the run loaded it (its time is in the total), else ''."""
+    return " (including loading the model)" if timings.get("load", 0) >= 0.05 else ""
 
 
 def summary(session: Session, threshold: float) -> str:

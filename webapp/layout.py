@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import gradio as gr
+from gradio_slamviewer import SlamViewer
 
 from webapp.detection import FINDINGS_HEADERS
+from webapp.exam import EXAM_HEADERS
 from webapp.viewing import EMPTY_VIEW, ORIGINAL, PREPROCESSED, PRESETS
 
 CSS = """
@@ -16,8 +18,27 @@ CSS = """
 #slam-viewer .slam-cap { position: absolute; top: 0; left: 0; right: 0; padding: 4px 8px; color: #ffd43b;
   font: 13px/1.3 monospace; background: rgba(0,0,0,.55); pointer-events: none; }
 #slam-viewer .slam-empty { color: #adb5bd; padding: 120px 20px; text-align: center; }
-#slam-disclaimer { color: #c92a2a; font-weight: 600; }
+#slam-disclaimer { color: #ff8787; font-weight: 600; font-size: 12px; }
+/* the reading screen: no page margins, a one-line toolbar, the viewer takes the rest of the height */
+.gradio-container { padding-top: 4px !important; padding-bottom: 0 !important; }
+footer { display: none !important; }
+#slam-toolbar { align-items: center; gap: 8px; flex-wrap: nowrap; }
+#slam-toolbar > * { min-width: 0; }
+#slam-status { font-size: 12px; flex: 3 1 0; max-height: 56px; overflow-y: auto; }
+#slam-status p { margin: 0; }
+#slam-exam-side { max-height: calc(100vh - 160px); overflow-y: auto; }
+#slam-exam-verdict h3 { margin: 0 0 4px; font-size: 15px; }
+#slam-exam-findings th, #slam-findings th { white-space: nowrap; }
 """
+VIEWER_HEIGHT = "calc(100vh - 160px)"  # the window less the toolbar and the tab bar (checked at 1440 x 900)
+THEME_JS = "() => { document.body.classList.add('dark'); }"  # the dark palette of the theme, whatever the OS says
+
+
+def theme() -> gr.themes.Base:
+    """A dark, low-glare reading theme: slate greys, a blue accent, compact spacing."""
+    return gr.themes.Base(primary_hue="blue", neutral_hue="slate", spacing_size="sm", radius_size="sm",
+                          text_size="sm").set(body_background_fill_dark="#0b0e13", block_background_fill_dark="#11151c",
+                                              background_fill_primary_dark="#0b0e13")
 
 # Keys, mouse wheel and chart clicks become 'submit' events on the viewer carrying {step} or {slice}.
 VIEWER_JS = """
@@ -27,6 +48,9 @@ if (!window.__slamKeys) {
   window.__slamKeys = true;
   const steps = {ArrowUp: -1, ArrowLeft: -1, ArrowDown: 1, ArrowRight: 1, PageUp: -10, PageDown: 10};
   document.addEventListener('keydown', (e) => {
+    // only while the single-view tab shows: on the reading tab the client-side viewer owns the keys
+    const shown = document.querySelector('#slam-viewer');
+    if (!shown || shown.offsetParent === null) return;
     const t = e.target, tag = ((t && t.tagName) || '').toLowerCase();
     if (['input', 'textarea', 'select'].includes(tag) || (t && t.isContentEditable) || e.ctrlKey || e.metaKey) return;
     if (e.key in steps) { e.preventDefault(); window.slamStep(steps[e.key]); }
@@ -112,6 +136,11 @@ class Layout:
     export_sr: gr.Button
     downloads: gr.File
     status: gr.Markdown
+    exam_viewer: SlamViewer
+    exam_verdict: gr.Markdown
+    exam_findings: gr.Dataframe
+    finding_detail: gr.Markdown
+    tabs: gr.Tabs
     store_pacs: gr.Button | None = None  # only with a PACS configured
 
     @property
@@ -132,22 +161,44 @@ class Layout:
         among them: a user who hides patient data keeps it hidden."""
         return [self.status, self.info, self.slider, self.center, self.width, self.preset, self.source, self.invert,
                 self.zoom, self.pan_x, self.pan_y, self.viewer, self.sm_center, self.sm_size, self.verdict,
-                self.findings, self.chart, self.downloads]
+                self.findings, self.chart, self.downloads, self.exam_viewer, self.exam_verdict, self.exam_findings,
+                self.finding_detail]
 
 
-def controls_column(examples: list[str], unavailable: str | None, max_upload: str) -> dict:
-    """The left column: open, window/level, zoom/pan, preprocess, detect."""
+def open_panel(examples: list[str], max_upload: str, disclaimer: str) -> dict:
+    """The sidebar's top: open an exam, a study or an example; what is open; de-identify."""
     found = {}
-    found["files"] = gr.File(label=f"Open a study (max {max_upload.upper()} per upload)", file_count="multiple",
-                             elem_id="slam-upload", height=130)
-    gr.Markdown(f"A multi-frame DICOM, several single-frame DICOM files, a .zip or an .npz. "
+    gr.Markdown("### SLAM · DBT workstation")
+    gr.Markdown(disclaimer, elem_id="slam-disclaimer")
+    found["files"] = gr.File(label=f"Open an exam or a study (max {max_upload.upper()})", file_count="multiple",
+                             elem_id="slam-upload", height=110)
+    gr.Markdown(f"Up to 4 views (several files, single-frame series, a .zip or an .npz each). "
                 f"Upload cap: **{max_upload.upper()}**.", elem_id="slam-upload-cap")
-    with gr.Row():
-        found["example"] = gr.Dropdown(examples, value=next(iter(examples), None), label="Example",
-                                       elem_id="slam-example", scale=3)
-        found["load_example"] = gr.Button("Load", elem_id="slam-load-example", scale=1, min_width=60)
+    found["example"] = gr.Dropdown(examples, value=next(iter(examples), None), label="Example",
+                                   elem_id="slam-example")
+    found["load_example"] = gr.Button("Load example", elem_id="slam-load-example", size="sm")
     found["info"] = gr.Markdown("No study loaded.", elem_id="slam-info")
-    found["deid"] = gr.Checkbox(False, label="De-identify (hide patient data here and in exports)", elem_id="slam-deid")
+    found["deid"] = gr.Checkbox(False, label="De-identify (here and in exports)", elem_id="slam-deid")
+    return found
+
+
+def toolbar(unavailable: str | None) -> dict:
+    """One line above the viewer: Detect, the score threshold, boxes on/off and the status line."""
+    found = {}
+    with gr.Row(elem_id="slam-toolbar", equal_height=True):
+        found["detect"] = gr.Button("Detect", variant="primary", elem_id="slam-detect", scale=0, min_width=100)
+        found["threshold"] = gr.Slider(0, 1, value=0.5, step=0.01, label="Score threshold", elem_id="slam-threshold",
+                                       scale=2, min_width=160, container=False, show_label=False)
+        found["overlay"] = gr.Checkbox(True, label="Boxes", elem_id="slam-overlay", scale=0, min_width=80,
+                                       container=False)
+        found["status"] = gr.Markdown(f"_{unavailable}_" if unavailable else "", elem_id="slam-status",
+                                      container=False)
+    return found
+
+
+def controls_column() -> dict:
+    """The single-view tab's left column: window/level, zoom/pan, preprocessing."""
+    found = {}
     with gr.Accordion("Window / level", open=True):
         found["preset"] = gr.Radio(list(PRESETS), value="DICOM", label="Preset", elem_id="slam-preset")
         found["center"] = gr.Slider(0, 65535, value=2048, label="Level (centre)", elem_id="slam-center")
@@ -161,11 +212,22 @@ def controls_column(examples: list[str], unavailable: str | None, max_upload: st
     with gr.Row():
         found["preprocess"] = gr.Button("Preprocess", elem_id="slam-preprocess")
         found["source"] = gr.Radio([ORIGINAL, PREPROCESSED], value=ORIGINAL, label="Slices", elem_id="slam-source")
-    found["detect"] = gr.Button("Detect", variant="primary", elem_id="slam-detect")
-    if unavailable:
-        gr.Markdown(f"_{unavailable}_", elem_id="slam-detect-unavailable")
-    found["threshold"] = gr.Slider(0, 1, value=0.5, step=0.01, label="Score threshold", elem_id="slam-threshold")
-    found["overlay"] = gr.Checkbox(True, label="Show boxes", elem_id="slam-overlay")
+    return found
+
+
+def reading_tab() -> dict:
+    """The reading screen: the client-side viewer (up to 4 views) and, beside it, the exam's verdict,
+    its findings and the clicked finding's details."""
+    found = {}
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=5, min_width=480):
+            found["exam_viewer"] = SlamViewer(None, elem_id="slam-exam-viewer", height=VIEWER_HEIGHT)
+        with gr.Column(scale=1, min_width=260, elem_id="slam-exam-side"):
+            found["exam_verdict"] = gr.Markdown("", elem_id="slam-exam-verdict")
+            found["exam_findings"] = gr.Dataframe(headers=EXAM_HEADERS, value=[], label="Findings",
+                                                  interactive=False, elem_id="slam-exam-findings", wrap=False,
+                                                  max_height=360)
+            found["finding_detail"] = gr.Markdown("", elem_id="slam-finding-detail")
     return found
 
 
@@ -203,48 +265,60 @@ def sm_column() -> dict:
     return found
 
 
-def results_rows(card_disclaimer: str, pacs: bool) -> dict:
-    """Below the viewer: verdict, findings table, attention chart, exports and the status line."""
+def results_rows(card_disclaimer: str) -> dict:
+    """The single-view tab below its viewer: verdict, findings table and attention chart."""
     found = {}
     with gr.Row(equal_height=False):
         with gr.Column(scale=2):
             found["verdict"] = gr.Markdown("", elem_id="slam-verdict")
             gr.Markdown(f"_{card_disclaimer}_", elem_id="slam-card-disclaimer")
             found["findings"] = gr.Dataframe(headers=FINDINGS_HEADERS, value=[], label="Findings (click a row to jump)",
-                                             interactive=False, elem_id="slam-findings", wrap=True)
+                                             interactive=False, elem_id="slam-findings", wrap=False)
         with gr.Column(scale=3):
             found["chart"] = gr.Plot(label="Slice attention", elem_id="slam-attention")
-    with gr.Row():
-        with gr.Column(scale=3), gr.Row():
-            found["with_boxes"] = gr.Checkbox(True, label="Exports with boxes", elem_id="slam-export-boxes")
-            found["export_sm_png"] = gr.Button("SM as PNG", size="sm", elem_id="slam-export-sm-png")
-            found["export_sm_dcm"] = gr.Button("SM as DICOM", size="sm", elem_id="slam-export-sm-dcm")
-            found["export_csv"] = gr.Button("Findings CSV (DBTex)", size="sm", elem_id="slam-export-csv")
-            found["export_json"] = gr.Button("Findings JSON", size="sm", elem_id="slam-export-json")
-            found["export_view"] = gr.Button("Current view as PNG", size="sm", elem_id="slam-export-view")
-            found["export_sr"] = gr.Button("Findings SR (DICOM)", size="sm", elem_id="slam-export-sr")
-            if pacs:
-                found["store_pacs"] = gr.Button("Store to PACS", size="sm", elem_id="slam-store-pacs")
+    return found
+
+
+def exports_panel(pacs: bool) -> dict:
+    """The sidebar's exports (of the first view's SM and findings, as the single-view tab shows it);
+    "Store to PACS" when ``pacs`` (a server is configured)."""
+    found = {}
+    with gr.Accordion("Exports", open=False):
+        found["with_boxes"] = gr.Checkbox(True, label="Exports with boxes", elem_id="slam-export-boxes")
+        found["export_sm_png"] = gr.Button("SM as PNG", size="sm", elem_id="slam-export-sm-png")
+        found["export_sm_dcm"] = gr.Button("SM as DICOM", size="sm", elem_id="slam-export-sm-dcm")
+        found["export_csv"] = gr.Button("Findings CSV (DBTex)", size="sm", elem_id="slam-export-csv")
+        found["export_json"] = gr.Button("Findings JSON", size="sm", elem_id="slam-export-json")
+        found["export_view"] = gr.Button("Single view as PNG", size="sm", elem_id="slam-export-view")
+        found["export_sr"] = gr.Button("Findings SR (DICOM)", size="sm", elem_id="slam-export-sr")
+        if pacs:
+            found["store_pacs"] = gr.Button("Store to PACS", size="sm", elem_id="slam-store-pacs")
         found["downloads"] = gr.File(label="Download", interactive=False, elem_id="slam-download", height=80)
-    found["status"] = gr.Markdown("", elem_id="slam-status")
     return found
 
 
 def build_layout(examples: list[str], unavailable: str | None, card: str, card_disclaimer: str,
                  max_upload: str, disclaimer: str, pacs: bool = False) -> Layout:
-    """Every component of the page, inside the current ``gr.Blocks``; the model card when there is one;
-    "Store to PACS" when ``pacs`` (a server is configured)."""
-    gr.Markdown("# SLAM · digital breast tomosynthesis viewer")
-    gr.Markdown(disclaimer, elem_id="slam-disclaimer")
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=1, min_width=280):
-            left = controls_column(examples, unavailable, max_upload)
-        with gr.Column(scale=3, min_width=360):
-            middle = viewer_column()
-        with gr.Column(scale=2, min_width=300):
-            right = sm_column()
-    below = results_rows(card_disclaimer, pacs)
-    if card:
-        with gr.Accordion("Model card", open=False):
-            gr.Markdown(card, elem_id="slam-model-card")
-    return Layout(**left, **middle, **right, **below)
+    """Every component of the page, inside the current ``gr.Blocks`` (made with ``fill_height``): a sidebar
+    to open studies and export, a one-line toolbar, and two tabs: reading (the exam in the client-side
+    viewer) and the single-view tools of the first view (server-rendered slice, W/L, zoom, preprocessing, SM)."""
+    with gr.Sidebar(open=True, width=290, elem_id="slam-sidebar"):
+        side = open_panel(examples, max_upload, disclaimer)
+        side |= exports_panel(pacs)
+        if card:
+            with gr.Accordion("Model card", open=False):
+                gr.Markdown(card, elem_id="slam-model-card")
+    tools = toolbar(unavailable)
+    with gr.Tabs(elem_id="slam-tabs") as tabs:
+        with gr.Tab("Reading", id="reading", elem_id="slam-tab-reading"):
+            reading = reading_tab()
+        with gr.Tab("Single view and SM", id="single", elem_id="slam-tab-single"):
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=1, min_width=260):
+                    left = controls_column()
+                with gr.Column(scale=3, min_width=360):
+                    middle = viewer_column()
+                with gr.Column(scale=2, min_width=300):
+                    right = sm_column()
+            below = results_rows(card_disclaimer)
+    return Layout(**side, **tools, **left, **middle, **right, **below, **reading, tabs=tabs)

@@ -20,6 +20,8 @@ LOAD_SECONDS = float(os.environ.get("SLAM_LOAD_SECONDS", "60"))  # time budget o
 # (h, w) of the slice view image: about the size the page shows it at (80 % of a 1000 px tall window);
 # zoom shows finer detail. SLAM_VIEW_MAX=1024 suits large screens.
 DISPLAY_MAX = (int(os.environ.get("SLAM_VIEW_MAX", "800")),) * 2
+# px: the reading viewer's display stack fits STACK_SIZE × STACK_SIZE (zoom beyond it fetches native regions)
+STACK_SIZE = int(os.environ.get("SLAM_STACK_SIZE", "896"))  # a full-size stack ≈ 54 MB gzipped
 # The PACS ('' = none: no "Open from PACS" panel, no "Store to PACS"); its credentials stay in the
 # environment, read per request by slam.io.dicomweb.connect, never held or logged here.
 DICOMWEB_URL = os.environ.get("SLAM_DICOMWEB_URL", "").strip()

@@ -23,6 +23,7 @@ import numpy as np
 
 from slam.errors import SlamError
 from slam.io import Study
+from webapp.stack_api import REGISTRY
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Session:
     prediction: Any = None  # slam.detection.predictor.StudyPrediction, boxes in display pixels
     sm: np.ndarray | None = None  # last synthetic mammogram, (H, W) uint8 display orientation
     sm_result: Any = None  # its slam.imaging.sm.SMResult (stored orientation, 8 and 16 bit)
+    exam: list = field(default_factory=list)  # webapp.exam.ExamView per hung view (study is the first's)
     sm_counter: int = 0
     view_counter: int = 0
     presets: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
@@ -45,12 +47,18 @@ class Session:
     heavy: threading.Lock = field(default_factory=threading.Lock)  # held while a detection/preprocess runs
 
     def pixel_bytes(self) -> int:
-        """Bytes of the volumes this session holds in memory (study pixels and preprocessed slices)."""
-        held = [self.study.pixels if self.study is not None else None, self.preprocessed]
-        return sum(int(a.nbytes) for a in held if a is not None)
+        """Bytes of the images this session holds in memory: study pixels, preprocessed slices and the
+        display stacks the browser is served (webapp.stack_api)."""
+        held = [self.study.pixels if self.study is not None else None, self.preprocessed,
+                *(view.study.pixels for view in self.exam)]
+        unique = {id(a): a for a in held if a is not None}  # the first exam view is also ``study``
+        return sum(int(a.nbytes) for a in unique.values()) + REGISTRY.session_bytes(self.key)
 
     def reset(self) -> None:
-        """Forget the study and everything derived from it (exports on disk are deleted)."""
+        """Forget the study and everything derived from it (exports on disk are deleted; the viewer's
+        tokens answer 404 from now on)."""
+        REGISTRY.drop_session(self.key)
+        self.exam = []
         self.study = None
         self.label = ""
         self.preprocessed = None

@@ -74,25 +74,29 @@ def window_presets(session: Session, source: str) -> dict[str, tuple[float, floa
     source = active_source(session, source)
     if source in session.presets:
         return session.presets[source]
-    study = session.study
     if source == PREPROCESSED:
-        slope, intercept, dicom = 1.0, 0.0, (127.5, 255.0)
-        low, high = 0.0, 255.0
+        auto = robust_window(session.preprocessed)
+        presets = {"DICOM": (127.5, 255.0), "Auto": auto, "Full range": (127.5, 255.0),
+                   "High contrast": (auto[0], max(auto[1] / 2, 1.0))}
     else:
-        slope, intercept = study.rescale_slope, study.rescale_intercept
-        dicom = (study.window_center, study.window_width)
-        bits = study.bits_stored or study.pixels.dtype.itemsize * 8
-        ends = (intercept, ((1 << bits) - 1) * slope + intercept)
-        low, high = min(ends), max(ends)
-    auto = robust_window(source_volume(session, source), slope, intercept)
-    presets = {
-        "DICOM": dicom,
+        presets = study_presets(session.study)
+    session.presets[source] = presets
+    return presets
+
+
+def study_presets(study) -> dict[str, tuple[float, float]]:
+    """Window (center, width) per preset name of a study's original pixels, in modality units."""
+    slope, intercept = study.rescale_slope, study.rescale_intercept
+    bits = study.bits_stored or study.pixels.dtype.itemsize * 8
+    ends = (intercept, ((1 << bits) - 1) * slope + intercept)
+    low, high = min(ends), max(ends)
+    auto = robust_window(study.pixels, slope, intercept)
+    return {
+        "DICOM": (study.window_center, study.window_width),
         "Auto": auto,
         "Full range": ((low + high) / 2, max(high - low, 1.0)),
         "High contrast": (auto[0], max(auto[1] / 2, 1.0)),
     }
-    session.presets[source] = presets
-    return presets
 
 
 def window_limits(session: Session, source: str) -> tuple[float, float]:

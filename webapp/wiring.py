@@ -19,10 +19,10 @@ import numpy as np
 
 from slam.errors import SlamError
 from slam.io.dicomweb import connect
-from webapp import detection, exports, loading, pacs_panel, preprocessing, sm, sr_io, uploads, viewing
+from webapp import detection, exam, exports, loading, pacs_panel, preprocessing, sm, sr_io, uploads, viewing
 from webapp.layout import Layout
 from webapp.state import Session, SessionStore
-from webapp.viewing import ORIGINAL, PREPROCESSED, ViewParams, params_of, view_html
+from webapp.viewing import ORIGINAL, PREPROCESSED, ViewParams, number, params_of, view_html
 
 LOG = logging.getLogger("slam.webapp")
 
@@ -111,7 +111,8 @@ def with_slice(session: Session, params: ViewParams, index: int) -> tuple[int, s
 
 
 def loaded_outputs(session: Session, message: str, hide: bool) -> tuple:
-    """The values of :attr:`Layout.load_outputs` for a freshly loaded study: controls reset to it."""
+    """The values of :attr:`Layout.load_outputs` for a freshly loaded exam: the single-view controls reset to
+    its first view, the reading viewer to all its views, no findings."""
     study = session.study
     c, w = viewing.window_presets(session, ORIGINAL)["DICOM"]
     lo, hi = viewing.window_limits(session, ORIGINAL)
@@ -128,12 +129,19 @@ def loaded_outputs(session: Session, message: str, hide: bool) -> tuple:
         gr.Slider(minimum=1, maximum=study.depth, value=(study.depth + 1) // 2),
         gr.Slider(minimum=1, maximum=study.depth, value=study.depth),
         "", [], None, None,
+        exam.viewer_value(session.exam), "", [], "",
     )
 
 
-def loaded_message(label: str, session: Session) -> str:
-    study = session.study
-    return f"Loaded {label}: {study.depth} slices of {study.height} × {study.width}"
+def loaded_message(label: str, session: Session, notices: list[str]) -> str:
+    """One line: what was opened (views in hanging order, or the study's size) and what could not be."""
+    views = session.exam
+    if len(views) > 1:
+        text = f"Loaded {label}: {len(views)} views ({', '.join(v.id for v in views)})"
+    else:
+        study = session.study
+        text = f"Loaded {label}: {study.depth} slices of {study.height} × {study.width}"
+    return text + "".join(f" · not loaded: {notice}" for notice in notices)
 
 
 @friendly
@@ -141,16 +149,16 @@ def on_upload(request: gr.Request, paths, hide, *, store: SessionStore, received
               load_seconds: float):
     items = [p.get("path") if isinstance(p, dict) else p for p in (paths or [])]
     if not items:
-        raise SlamError("no file chosen; accepted: a DICOM study, a zip or an npz")
+        raise SlamError("no file chosen; accepted: up to 4 views: DICOM files, a zip or an npz each")
     key = key_of(request)
     accepted = uploads.claim_uploads(items, key, uploads.uploader_of(request), upload_root, store.root)
     try:
         studies, srs = sr_io.split_sr(accepted)  # a SLAM SR goes over its study: uploaded with it, or open
         notes = []
         if studies:
-            source = studies[0] if len(studies) == 1 else studies
-            session, _ = loading.open_into(store, key, source, "upload", loading.app_limits(load_seconds))
-            notes.append(loaded_message("upload", session))
+            _, notices = exam.open_exam_into(store, key, studies, "upload", loading.app_limits(load_seconds))
+            session = store.find(key)
+            notes.append(loaded_message("upload", session, notices))
         else:
             session = session_of(store, request)
         for path in srs:
@@ -166,19 +174,26 @@ def on_upload(request: gr.Request, paths, hide, *, store: SessionStore, received
 
 
 @friendly
-def on_example(request: gr.Request, name, hide, *, store: SessionStore, folder: Path, load_seconds: float):
-    found = loading.list_examples(folder)
+def on_example(request: gr.Request, name, hide, *, store: SessionStore, folder: Path,
+               load_seconds: float):
+    found = example_choices(folder)
     if name not in found:
-        raise SlamError(f"unknown example {name!r}; choose one of: {', '.join(found) or 'none bundled'}")
-    session, _ = loading.open_into(store, key_of(request), found[name], f"example {name}",
-                                   loading.app_limits(load_seconds))
-    return loaded_outputs(session, loaded_message(f"example {name}", session), hide)
+        raise SlamError(f"unknown example {str(name)[:40]!r}; choose one of: {', '.join(found) or 'none bundled'}")
+    key = key_of(request)
+    _, notices = exam.open_exam_into(store, key, found[name], f"example {name}", loading.app_limits(load_seconds))
+    session = store.find(key)
+    return loaded_outputs(session, loaded_message(f"example {name}", session, notices), hide)
+
+
+def example_choices(folder: Path) -> dict[str, list[Path]]:
+    """The example dropdown: the bundled exams first, then each example study as a one-view exam."""
+    return {**exam.example_exams(folder), **{name: [path] for name, path in loading.list_examples(folder).items()}}
 
 
 def on_pacs_loaded(request: gr.Request, studies: list, label: str, message: str, hide: bool, *, store: SessionStore):
-    """The "Open from PACS" panel's callback: the fetched view becomes the session's study."""
-    session = loading.place(store, key_of(request), studies[0], label)
-    return loaded_outputs(session, message, hide)
+    """The "Open from PACS" panel's callback: the fetched views (up to 4) become the session's exam."""
+    exam.place_exam(store, key_of(request), studies, label)
+    return loaded_outputs(store.find(key_of(request)), message, hide)
 
 
 @friendly
@@ -271,14 +286,41 @@ def on_sm(request: gr.Request, source_name, overlay_on, score, *sm_values, store
 
 
 @friendly
-def on_detect(request: gr.Request, progress=gr.Progress(), *, store: SessionStore, weights: Path | None,  # noqa: B008
-              predict: Callable):
+def on_detect(request: gr.Request, progress=gr.Progress(), *, store: SessionStore,  # noqa: B008
+              weights: Path | None):
+    """Detection on every view of the exam, one after another; the first view's result also feeds the
+    single-view tab. The time includes loading the model when this run loaded it."""
     session = session_of(store, request)
     viewing.require_study(session)
-    message = heavy("detect", session, lambda: detection.run_detection(
-        session, weights, predict, lambda text: progress(0.1, desc=text)))
-    progress(1.0, desc="Done")
-    return message, session.prediction.representative_slice + 1
+    reason = detection.detector_unavailable(weights)
+    if reason:
+        raise SlamError(reason)
+    views = session.exam
+    timings = heavy("detect", session, lambda: exam.detect_exam(
+        views, weights, lambda text, fraction: progress(fraction, desc=text)))
+    with session.lock:
+        if session.exam is not views:
+            raise SlamError("a new study was opened while the detector ran; run it again")
+        session.prediction = views[0].prediction
+    count = sum(len(v.prediction.detections) for v in views)
+    message = (f"Detection done in {timings['total']:.1f} s{detection.loading_note(timings)}: {count} candidate "
+               f"boxes over {len(views)} view{'s' if len(views) > 1 else ''}")
+    return message, session.prediction.representative_slice + 1, exam.viewer_value(views)
+
+
+@friendly
+def on_exam_threshold(request: gr.Request, threshold, *, store: SessionStore):
+    """The exam's verdict and findings table at a new threshold (the viewer filters its boxes itself)."""
+    views = session_of(store, request).exam
+    threshold = number(threshold, "score threshold", 0, 1)
+    return exam.exam_summary(views, threshold), exam.exam_rows(views, threshold)
+
+
+@friendly
+def on_viewer_select(request: gr.Request, evt: gr.SelectData, *, store: SessionStore):
+    """A finding clicked in the viewer: its details beside it."""
+    selected = evt.value if isinstance(evt.value, dict) else {}
+    return exam.finding_text(session_of(store, request).exam, selected)
 
 
 @friendly
@@ -340,10 +382,13 @@ def clear_errors(event, outputs: list) -> None:
 
 def wire_loading(ui: Layout, demo: gr.Blocks, store: SessionStore, examples: Path, load_seconds: float,
                  upload_root: Path, sm_event: dict) -> None:
-    """Upload and example loads; each refreshes the SM when it succeeds."""
+    """Upload and example loads; each refreshes the SM when it succeeds. Progress and errors show on the
+    status line only, so the next successful load clears them."""
+    loads = dict(show_progress_on=[ui.status], **LOAD)
     upload = bind(on_upload, store=store, received=demo.upload_file_set, upload_root=upload_root,
                   load_seconds=load_seconds)
-    loaded = ui.files.upload(upload, [ui.files, ui.deid], ui.load_outputs, api_name="open_files", **LOAD)
+    loads = dict(show_progress_on=[ui.status], **LOAD)
+    loaded = ui.files.upload(upload, [ui.files, ui.deid], ui.load_outputs, api_name="open_files", **loads)
     loaded.success(api_name=False, **sm_event).success(bind(on_findings, store=store), ui.view_inputs,
                                                        findings_outputs(ui), api_name=False, **VIEW)  # an uploaded SR's
     # Loaded or refused, the upload is gone from the server: a File still listing it would send its
@@ -352,7 +397,7 @@ def wire_loading(ui: Layout, demo: gr.Blocks, store: SessionStore, examples: Pat
         after(lambda: None, None, ui.files, api_name=False, queue=False)
     clear_errors(loaded, ui.load_outputs)
     example = bind(on_example, store=store, folder=examples, load_seconds=load_seconds)
-    picked = ui.load_example.click(example, [ui.example, ui.deid], ui.load_outputs, api_name="load_example", **LOAD)
+    picked = ui.load_example.click(example, [ui.example, ui.deid], ui.load_outputs, api_name="load_example", **loads)
     picked.success(api_name=False, **sm_event)
     clear_errors(picked, ui.load_outputs)
 
@@ -388,7 +433,7 @@ def source_outputs(ui: Layout) -> list:
     return [ui.source, ui.center, ui.width, ui.preset, ui.viewer]
 
 
-def wire_heavy(ui: Layout, store: SessionStore, weights: Path | None, predict: Callable, sm_event: dict) -> None:
+def wire_heavy(ui: Layout, store: SessionStore, weights: Path | None, sm_event: dict) -> None:
     """Preprocessing (then the view and SM switch to it), the SM controls and detection."""
     inputs = ui.view_inputs
     preprocessed = ui.preprocess.click(bind(on_preprocess, store=store), None, [ui.status, ui.source],
@@ -402,12 +447,18 @@ def wire_heavy(ui: Layout, store: SessionStore, weights: Path | None, predict: C
         control.input(api_name=False, **sm_event)
     shown = findings_outputs(ui)
     findings = bind(on_findings, store=store)
-    detected = ui.detect.click(bind(on_detect, store=store, weights=weights, predict=predict), None,
-                               [ui.status, ui.slider], api_name="detect", **DETECT)
+    detected = ui.detect.click(bind(on_detect, store=store, weights=weights), None,
+                               [ui.status, ui.slider, ui.exam_viewer], api_name="detect", show_progress_on=[ui.status],
+                               **DETECT)
     detected.success(findings, inputs, shown, api_name=False, **VIEW)
-    clear_errors(detected, [ui.status, ui.slider])
+    exam_threshold = bind(on_exam_threshold, store=store)
+    detected.success(exam_threshold, ui.threshold, [ui.exam_verdict, ui.exam_findings], api_name=False, **VIEW)
+    clear_errors(detected, [ui.status, ui.slider, ui.exam_viewer])
     for control in (ui.threshold, ui.overlay):
         control.input(findings, inputs, shown, api_name=False, **VIEW)
+    ui.threshold.input(exam_threshold, ui.threshold, [ui.exam_verdict, ui.exam_findings],
+                       api_name=False, **VIEW)
+    ui.exam_viewer.select(bind(on_viewer_select, store=store), None, ui.finding_detail, api_name=False, **VIEW)
     ui.findings.select(bind(on_finding, store=store), inputs, [ui.slider, ui.viewer], api_name=False, **VIEW)
 
 
@@ -428,14 +479,15 @@ def wire_exports(ui: Layout, store: SessionStore, weights: Path | None, dicomweb
 
 
 def wire(ui: Layout, demo: gr.Blocks, store: SessionStore, *, examples: Path, weights: Path | None,
-         predict: Callable, load_seconds: float, upload_root: Path, dicomweb: tuple[str, float] = ("", 30.0)) -> None:
+         load_seconds: float, upload_root: Path, dicomweb: tuple[str, float] = ("", 30.0)) -> None:
     """Every event of the page (inside ``demo``'s context)."""
     sm_event = dict(fn=bind(on_sm, store=store), inputs=[ui.source, ui.overlay, ui.threshold, *ui.sm_inputs],
                     outputs=ui.sm_image, **SM)
     wire_loading(ui, demo, store, examples, load_seconds, upload_root, sm_event)
     wire_view(ui, store, sm_event)
-    wire_heavy(ui, store, weights, predict, sm_event)
+    wire_heavy(ui, store, weights, sm_event)
     wire_exports(ui, store, weights, dicomweb)
     pacs_panel.build_pacs_panel(*dicomweb, store.budget_bytes, loading.app_limits(load_seconds),
-                                bind(on_pacs_loaded, store=store), ui.load_outputs, ui.deid, friendly, then=sm_event)
+                                bind(on_pacs_loaded, store=store), ui.load_outputs, ui.deid, friendly,
+                                max_views=len(exam.HANGING), then=sm_event)
     demo.unload(bind(on_unload, store=store))

@@ -1,5 +1,5 @@
 """``slam phantom OUT_DIR --n N --seed S [--size small|full] [--style NAME|train|mixed|heldout|all]``:
-synthetic DBT studies with ground truth."""
+synthetic DBT studies with ground truth (``--examples``, ``--exam``: the repository's fixed sets)."""
 
 from __future__ import annotations
 
@@ -25,10 +25,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "comma-separated list; studies cycle through the selection (docs/phantom-styles.md)")
     parser.add_argument("--examples", action="store_true",
                         help="write the repository's fixed example set instead (ignores --n, --seed, --size)")
+    parser.add_argument("--exam", action="store_true",
+                        help="write the example exam instead: RCC, LCC, RMLO, LMLO of one patient (examples/exam)")
 
 
 def run(args: argparse.Namespace) -> int:
     from slam.phantom.dataset import write_dataset
+    from slam.phantom.exam import write_exam
     from slam.phantom.examples import write_examples
 
     start = time.perf_counter()
@@ -41,8 +44,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.examples:
         out = write_examples(args.out_dir, progress=report)
+    elif args.exam:
+        out = write_exam(args.out_dir, progress=report)
     else:
         out = write_dataset(args.out_dir, args.n, args.seed, args.size, args.transfer_syntax, progress=report,
                             styles=args.style)
-    print(f"wrote {out}/file-paths.csv, labels.csv, boxes.csv" + ("" if args.examples else ", studies.csv, lesions.csv"))
+    extra = "" if args.examples or args.exam else ", studies.csv, lesions.csv"
+    print(f"wrote {out}/file-paths.csv, labels.csv, boxes.csv{extra}")
     return 0

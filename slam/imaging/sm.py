@@ -11,7 +11,11 @@ volume ends, keeping the count):
 - both min-max normalised to [0, 1]; the MIP where it exceeds ``threshold``, else the
   weighted image;
 - window/level on that [0, 1] scale, rescaled to uint16 (0-65535) and uint8 (0-255);
-- optional border-artifact removal and CLAHE (design.md §3), optional burned-in boxes.
+- optional border-artifact removal and CLAHE (design.md §3), optional burned-in boxes;
+- optionally (``source_map``) the slice contributing most at each pixel, for jumping from a
+  point of the SM to its slice: where the MIP is kept, the slice the max (min) came from;
+  elsewhere the weighted average's highest-weight slice (the weights do not depend on the
+  pixel, so that is one slice for the whole weighted part; for a "mean" MIP too).
 
 Speed and memory: the slab is read once, in row strips processed on a thread pool;
 each strip accumulates the MIP (volume dtype) and the weighted sum (float32) slice by
@@ -56,6 +60,8 @@ class SMResult:
         slab: (first, stop) slice range used, stop exclusive.
         center_slice: the centre the weights were measured from (float).
         weights: (stop - first,) float64 normalised weights (sum 1) of the slab slices.
+        source_slices: (H, W) uint16 global 0-based index of the slice contributing most at
+            each pixel (see the module docstring), or None when not asked for.
     """
 
     image16: np.ndarray
@@ -64,6 +70,7 @@ class SMResult:
     slab: tuple[int, int]
     center_slice: float
     weights: np.ndarray
+    source_slices: np.ndarray | None = None
 
 
 def _number(value, name: str) -> float:
@@ -180,7 +187,7 @@ def synthetic_mammogram(volume: np.ndarray, center_slice: float | None = None, n
                         invert: bool = False, remove_artifacts: bool = False, apply_clahe: bool = False,
                         clip_limit: float = CLAHE_CLIP_LIMIT, tiles: int = CLAHE_TILES,
                         boxes: Sequence[Sequence[float]] | None = None, box_thickness: int = 3,
-                        workers: int = 2) -> SMResult:
+                        workers: int = 2, source_map: bool = False) -> SMResult:
     """Synthetic mammogram of a slab (or the whole volume) at native resolution.
 
     Args:
@@ -202,6 +209,7 @@ def synthetic_mammogram(volume: np.ndarray, center_slice: float | None = None, n
         boxes: optional (x, y, width, height) boxes in pixels (stored orientation), burned
             in at full white; :func:`boxes_rgb` draws them in colour instead.
         workers: threads over row strips.
+        source_map: also return :attr:`SMResult.source_slices` (an argmax over the slab, strip by strip).
 
     Returns:
         :class:`SMResult`.
@@ -229,6 +237,9 @@ def synthetic_mammogram(volume: np.ndarray, center_slice: float | None = None, n
     native = volume.dtype in _CV_DTYPES
     mip = np.empty((height, width), volume.dtype if native and effective != "mean" else np.float32)
     weighted = np.empty((height, width), np.float32)
+    peak = first + int(np.argmax(weights))
+    tracked = source_map and effective != "mean"  # a mean MIP has no slice it came from
+    source = np.full((height, width), peak, np.uint16) if source_map else None
     strips = [(r, min(r + _STRIP_ROWS, height)) for r in range(0, height, _STRIP_ROWS)]
 
     def rows(k: int, r0: int, r1: int) -> np.ndarray:
@@ -239,6 +250,9 @@ def synthetic_mammogram(volume: np.ndarray, center_slice: float | None = None, n
         r0, r1 = strip
         m, s = mip[r0:r1], weighted[r0:r1]
         s[...] = m[...] = rows(first, r0, r1)
+        if tracked:  # argmax/argmin over the slab strip: one C loop; on ties the first slice keeps the pixel
+            pick = np.argmax if effective == "max" else np.argmin
+            source[r0:r1] = first + pick(volume[first:stop, r0:r1], axis=0)
         running = weights[0]
         for j, k in enumerate(range(first + 1, stop), start=1):
             part = rows(k, r0, r1)
@@ -264,7 +278,10 @@ def synthetic_mammogram(volume: np.ndarray, center_slice: float | None = None, n
         m = cv2.addWeighted(mip[r0:r1], mip_map[0], mip[r0:r1], 0.0, mip_map[1], dtype=cv2.CV_32F)
         s = combined[r0:r1]
         cv2.addWeighted(s, w_map[0], s, 0.0, w_map[1], dst=s)
-        np.copyto(s, m, where=m > threshold)
+        kept = m > threshold
+        np.copyto(s, m, where=kept)
+        if source is not None:
+            np.copyto(source[r0:r1], np.uint16(peak), where=~kept)
         cv2.addWeighted(s, 65535.0 / window, s, 0.0, -(level - window / 2) * 65535.0 / window,
                         dst=image16[r0:r1], dtype=cv2.CV_16U)
         cv2.addWeighted(s, 255.0 / window, s, 0.0, -(level - window / 2) * 255.0 / window,
@@ -289,7 +306,7 @@ def synthetic_mammogram(volume: np.ndarray, center_slice: float | None = None, n
         burn_boxes(image8, boxes, box_thickness)
         burn_boxes(image16, boxes, box_thickness)
     return SMResult(image16=image16, image8=image8, combined=combined, slab=(first, stop),
-                    center_slice=center, weights=weights)
+                    center_slice=center, weights=weights, source_slices=source)
 
 
 def _normaliser(lo: float, hi: float, invert: bool) -> tuple[float, float]:
