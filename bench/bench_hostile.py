@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests import hostile_inputs as hostile  # noqa: E402
-from tests.test_security import call, file_data, upload  # noqa: E402
+from tests.test_security import call, file_data, tab, upload  # noqa: E402
 from tests.webapp_support import AppServer, write_study  # noqa: E402
 
 TARGETS = {"refusal_s": 2.0, "extra_rss_mb": 100.0, "disk_mb": 10.0, "p95_ratio": 2.0, "rss_growth_pct": 10.0}
@@ -237,13 +237,15 @@ def measure(name: str, attack: Callable[[], tuple[str, object]], probe: Probe, v
 
 
 def open_upload(url: str, path: Path, session: str) -> Callable[[], tuple[str, object]]:
-    """Upload ``path`` through Gradio's route, then ask ``/open_files`` to load it."""
+    """Upload ``path`` through Gradio's route, then ask ``/open_files`` to load it, from one tab (the
+    uploader cookie the upload got comes back with the load, as a browser's does)."""
     def attack():
-        try:
-            (stored,) = upload(url, path)
-        except httpx.HTTPStatusError as exc:
-            return f"http {exc.response.status_code}", exc.response.text
-        return call(url, "open_files", [[file_data(stored)], False], session=session)
+        with tab(url) as client:
+            try:
+                (stored,) = upload(client, path)
+            except httpx.HTTPStatusError as exc:
+                return f"http {exc.response.status_code}", exc.response.text
+            return call(client, "open_files", [[file_data(stored)], False], session=session)
 
     return attack
 
