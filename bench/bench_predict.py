@@ -77,7 +77,7 @@ def main() -> None:
     predictor = Predictor.from_weights(DEFAULT_WEIGHTS, device="cpu", **options)
     fingerprint = run_fingerprint(DEFAULT_WEIGHTS, options)
     print(
-        f"{len(jobs)} studies, demo weights, {torch.get_num_threads()} torch threads, {os.cpu_count()} cores"
+        f"{len(jobs)} studies, default weights, {torch.get_num_threads()} torch threads, {os.cpu_count()} cores"
     )
 
     rates, csvs = {}, {}
