@@ -145,6 +145,15 @@ def test_viewer_end_to_end(page, app, tmp_path):
     assert "(including loading the model)" in page.inner_text("#slam-status")
     page.fill("#slam-threshold input[type=number]", "0")
     page.keyboard.press("Enter")
+    page.wait_for_selector("#slam-findings [data-testid='cell-0-1']")
+    # A findings row jumps to the finding's own slice, where its box is drawn.
+    page.click("#slam-viewer")  # keys go to the viewer, not the threshold box
+    page.keyboard.press("End")
+    wait_caption(page, "Slice 20 / 20")
+    assert header_lines(page) and max(header_lines(page)) == 1, header_lines(page)  # no header wraps at 1440 px
+    jump = page.inner_text("#slam-findings [data-testid='cell-0-3']").strip()
+    page.click("#slam-findings [data-testid='cell-0-1']")
+    wait_caption(page, f"Slice {jump} / 20")
     page.wait_for_selector("#slam-viewer img[data-boxes]:not([data-boxes='0'])")
     # The served image at its own resolution (the page scales it, blending a box's 1-px lines away); it is
     # a JPEG, so the box colours are matched within a tolerance.
@@ -153,14 +162,7 @@ def test_viewer_end_to_end(page, app, tmp_path):
     distance = [np.abs(rgb.astype(int) - colour).max(axis=-1) for colour in (BOX_COLOR, TOP_BOX_COLOR)]
     box_pixels = (np.minimum(*distance) < 90).sum()
     assert box_pixels > 20, "no box colour on the slice"
-    # A findings row and a chart bar both jump to their slice.
-    page.click("#slam-viewer")  # keys go to the viewer, not the threshold box
-    page.keyboard.press("End")
-    wait_caption(page, "Slice 20 / 20")
-    assert header_lines(page) and max(header_lines(page)) == 1, header_lines(page)  # no header wraps at 1440 px
-    jump = page.inner_text("#slam-findings [data-testid='cell-0-3']").strip()
-    page.click("#slam-findings [data-testid='cell-0-1']")
-    wait_caption(page, f"Slice {jump} / 20")
+    # A chart bar jumps to its slice too.
     page.locator("#slam-attention .bars path").nth(9).click(force=True)
     wait_caption(page, "Slice 10 / 20")
     page.screenshot(path=str(ARTIFACTS / "02_detect.png"), full_page=True)
