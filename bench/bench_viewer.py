@@ -1,9 +1,9 @@
 """SlamViewer in Chromium through Playwright: slice change, cine, first slice, whole stack, bytes over the wire.
 
-    PYTHONPATH=. python bench/bench_viewer.py [--size full|medium|small] [--depth 64] [--cache DIR]
+    PYTHONPATH=. python bench/bench_viewer.py [--size full|medium|small] [--depth 64]
 
 Serves one phantom view (R CC, ``--depth`` slices) with the component's demo (components/slamviewer/demo/app.py;
-a full-size phantom takes minutes to generate, so it is cached in ``--cache``). Beside the client-side slice
+the phantom is generated at start-up: ~10 s at full size on a quiet machine). Beside the client-side slice
 change it measures, in the same page, the straightforward way: one server round trip per slice (fetch the
 slice, then window and draw it on a canvas). Prints the figures with the machine's load average.
 """
@@ -54,12 +54,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_demo(size: str, depth: int, cache: Path) -> tuple[subprocess.Popen, str]:
+def start_demo(size: str, depth: int) -> tuple[subprocess.Popen, str]:
     """The demo server with one view; returns (process, base URL) once it answers."""
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "GRADIO_ANALYTICS_ENABLED": "False"}
     process = subprocess.Popen([sys.executable, str(DEMO), "--size", size, "--views", "1", "--depth", str(depth),
-                                "--cache", str(cache), "--port", str(port)], cwd=ROOT, env=env)
+                                "--port", str(port)], cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 1800
     while time.monotonic() < deadline:
@@ -139,11 +139,10 @@ def main() -> None:
     parser.add_argument("--depth", type=int, default=64)
     parser.add_argument("--presses", type=int, default=100)
     parser.add_argument("--cine-seconds", type=float, default=5.0)
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/slam-viewer-bench"))
     parser.add_argument("--render", default="auto,gpu",
                         help="comma-separated: auto (the viewer's choice), cpu, gpu (Cornerstone's two paths)")
     args = parser.parse_args()
-    process, url = start_demo(args.size, args.depth, args.cache)
+    process, url = start_demo(args.size, args.depth)
     try:
         results = [run(url, args.presses, args.cine_seconds, render) for render in args.render.split(",")]
     finally:

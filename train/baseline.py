@@ -171,7 +171,7 @@ def run(cfg: BaselineConfig) -> dict:
     if cfg.resume and (out / "last.state.pt").is_file():
         model = load_model(out / "last.safetensors", config=cfg.model)
         optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
-        saved = torch.load(out / "last.state.pt", weights_only=False)
+        saved = torch.load(out / "last.state.pt", map_location="cpu", weights_only=True)
         optimizer.load_state_dict(saved["optimizer"])
         state = saved["state"]
     device = pick_device(cfg.device)

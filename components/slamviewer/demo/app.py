@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import pickle
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import gradio as gr
@@ -153,16 +151,10 @@ def viewport_value(study: PhantomStudy, view: ServedView, token: str, name: str,
     }
 
 
-def load_study(seed: int, size: str, view: str, laterality: str, depth: int, cache_dir: Path | None) -> PhantomStudy:
-    """A phantom view with two masses, pickled in ``cache_dir`` if given (full size takes minutes to generate)."""
-    path = cache_dir / f"phantom-{seed}-{size}-{laterality}{view}-{depth}.pickle" if cache_dir else None
-    if path is not None and path.exists():
-        return pickle.loads(path.read_bytes())
-    study = generate_study(seed, size, view=view, laterality=laterality, n_lesions=2, depth=depth)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(pickle.dumps(study))
-    return study
+def load_study(seed: int, size: str, view: str, laterality: str, depth: int) -> PhantomStudy:
+    """A phantom view with two masses (deterministic per seed; generated at start-up, never cached on disk
+    so that nothing is unpickled)."""
+    return generate_study(seed, size, view=view, laterality=laterality, n_lesions=2, depth=depth)
 
 
 def selected(evt: gr.SelectData) -> dict:
@@ -170,13 +162,13 @@ def selected(evt: gr.SelectData) -> dict:
     return evt.value
 
 
-def build_app(size: str = "small", n_views: int = 1, depth: int = 24, cache_dir: Path | None = None,
+def build_app(size: str = "small", n_views: int = 1, depth: int = 24,
               max_rows: int = MAX_DISPLAY_ROWS) -> FastAPI:
     """A FastAPI app with the contract routes and the Gradio demo at /: 1 view (R CC) or the 4-view exam."""
     views: dict[str, ServedView] = {}
     value: dict = {"viewports": [], "threshold": 0.5, "show_boxes": True, "sync": True}
     for seed, (name, laterality, view_name, position) in enumerate(EXAM[:n_views], start=7):
-        study = load_study(seed, size, view_name, laterality, depth + EXTRA_SLICES[position], cache_dir)
+        study = load_study(seed, size, view_name, laterality, depth + EXTRA_SLICES[position])
         token = secrets.token_urlsafe(24)
         views[token] = served_view(study, max_rows)
         value["viewports"].append(viewport_value(study, views[token], token, name, position))
@@ -196,12 +188,11 @@ def main() -> None:
     parser.add_argument("--size", choices=("small", "medium", "full"), default="small")
     parser.add_argument("--views", type=int, choices=(1, 2, 4), default=1)
     parser.add_argument("--depth", type=int, default=24, help="slices of R CC (the other views have a few more)")
-    parser.add_argument("--cache", type=Path, default=None, help="folder to cache generated phantoms in")
     parser.add_argument("--display-rows", type=int, default=MAX_DISPLAY_ROWS,
                         help="display stacks taller than this are downsampled (zoom then fetches native regions)")
     parser.add_argument("--port", type=int, default=7870)
     args = parser.parse_args()
-    uvicorn.run(build_app(args.size, args.views, args.depth, args.cache, args.display_rows), host="127.0.0.1",
+    uvicorn.run(build_app(args.size, args.views, args.depth, max_rows=args.display_rows), host="127.0.0.1",
                 port=args.port,
                 log_level="warning")
 
