@@ -119,6 +119,8 @@ def test_unknown_and_closed_session_tokens_are_404(server, study):
 
 @pytest.mark.parametrize("url", [
     "/slam/stack/{t}/56", "/slam/stack/{t}/-1", "/slam/stack/{t}/abc",
+    "/slam/stack/{t}/%C2%B2",  # "²": a digit to str.isdigit, not to int()
+    "/slam/stack/{t}/" + "9" * 5000,  # past int()'s 4300-digit limit
     "/slam/region/{t}/0?x0=0&y0=0&x1=5&y1=5&out_w=5",  # out_h missing
     "/slam/region/{t}/0?x0=5&y0=0&x1=5&y1=5&out_w=5&out_h=5",  # empty box
     "/slam/region/{t}/0?x0=nan&y0=0&x1=5&y1=5&out_w=5&out_h=5",

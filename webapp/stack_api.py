@@ -269,7 +269,8 @@ def _bad(message: str) -> PlainTextResponse:
 
 
 def _index(text: str, stack: ViewStack) -> int | None:
-    return int(text) if text.isdigit() and int(text) < stack.depth else None
+    # ASCII digits only, and short: int() refuses other Unicode digits and strings of > 4300 digits.
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 7 and int(text) < stack.depth else None
 
 
 def _region_query(request: Request, stack: ViewStack) -> tuple[float, float, float, float, int, int] | None:
