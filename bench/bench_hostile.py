@@ -308,7 +308,7 @@ def fn_index(url: str, api_name: str) -> int:
     return next(d["id"] for d in config["dependencies"] if d.get("api_name") == api_name)
 
 
-def burst(url: str, api_name: str, session: str, n: int) -> list[tuple[str, object, float]]:
+def burst(url: str, api_name: str, session: str, n: int, data: list | None = None) -> list[tuple[str, object, float]]:
     """``n`` events of one session, sent the way the browser sends them: ``n`` queue joins back to back,
     then the session's one message stream. Returns (outcome, message, seconds from the first join), and
     ('joined', '', seconds) when the last join was answered.
@@ -317,7 +317,7 @@ def burst(url: str, api_name: str, session: str, n: int) -> list[tuple[str, obje
     ``/call/<api>/<id>`` ends only when all of the session's events are done: n concurrent ``/call`` requests
     of one session would all wait for the slowest and could get each other's results.)
     """
-    body = {"data": [], "fn_index": fn_index(url, api_name), "session_hash": session, "event_data": None,
+    body = {"data": data or [], "fn_index": fn_index(url, api_name), "session_hash": session, "event_data": None,
             "trigger_id": None}
     results, pending = [], set()
     with httpx.Client(base_url=url, timeout=httpx.Timeout(60, read=600)) as client:
@@ -349,12 +349,12 @@ def detection_flood(url: str, n: int, session: str, probe: Probe, victim: Scroll
     if kind != "complete":
         raise RuntimeError(f"the detection session could not load an example ({kind})")
     t = time.perf_counter()  # one detection first: importing torch and loading the model is not the flood's cost
-    kind, _ = call(url, "detect", [], session=session)
+    kind, _ = call(url, "detect", [True], session=session)
     first = time.perf_counter() - t
     idle = idle_before(victim, 3.0)
     probe.start()
     start = time.perf_counter()
-    results = burst(url, "detect", session, n)
+    results = burst(url, "detect", session, n, [True])
     end = time.perf_counter()
     joined = next(t for kind, _, t in results if kind == "joined")
     results = [r for r in results if r[0] != "joined"]

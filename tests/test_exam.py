@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import zipfile
 
 import pytest
 
@@ -63,6 +64,19 @@ def test_bad_file_is_named_and_the_rest_load(store, uploads):
     assert session.exam == views  # a failed load leaves the open exam alone
     store.close("s1")
     assert all(stack_api.REGISTRY.get(v.token) is None for v in views)
+
+
+def test_a_zip_of_the_whole_exam_opens_as_its_four_views(store, tmp_path):
+    archive = tmp_path / "exam.zip"
+    with zipfile.ZipFile(archive, "w") as packed:
+        for i, path in enumerate(reversed(PATHS)):
+            packed.write(path, f"exam/{i}/{path.name}")
+    with pytest.raises(SlamError, match="4 multi-frame images found"):  # the one-view loader says what it takes
+        load_study(archive)
+    views, notices = exam.open_exam_into(store, "zip", [archive], "upload", LoadLimits())
+    assert [(v.id, v.position) for v in views] == [("RCC", 0), ("LCC", 1), ("RMLO", 2), ("LMLO", 3)]
+    assert notices == [] and all(v.study.source_format.startswith("zip: ") for v in views)
+    store.close("zip")
 
 
 def test_viewer_value_follows_the_contract(store):

@@ -12,7 +12,7 @@ import pytest
 from conftest import breast_volume
 
 from slam.errors import SlamError
-from slam.io import LoadLimits, load_study, write_series_dicom, write_volume_dicom
+from slam.io import LoadLimits, load_study, load_views, write_series_dicom, write_volume_dicom
 
 
 def load_error(*args, **kwargs) -> str:
@@ -66,6 +66,11 @@ def test_mixed_series_named(tmp_path, volume_left):
         path.rename(tmp_path / "s" / f"other_{path.name}")
     message = load_error(tmp_path / "s")
     assert "mixed series" in message and "1.2.3.4" in message and "1.2.3.5" in message
+    # ... while load_views takes each series of the folder as a view of an exam, with a multi-frame file beside them
+    write_volume_dicom(tmp_path / "s" / "multi.dcm", np.concatenate([volume_left, volume_left]))
+    views = load_views(tmp_path / "s")
+    assert sorted(v.depth for v in views) == [len(volume_left)] * 2 + [2 * len(volume_left)]
+    assert {str(v.header.SeriesInstanceUID) for v in views if v.depth == len(volume_left)} == {"1.2.3.4", "1.2.3.5"}
 
 
 def test_declared_dimensions_over_limit_checked_before_decoding(tmp_path, volume_left):

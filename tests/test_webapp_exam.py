@@ -156,15 +156,22 @@ def test_detect_over_the_exam(browser, app, shots):
     page.click("#slam-load-example")
     wait_status(page, "Loaded example")
     all_slices_loaded(page, 4)
-    page.fill("#slam-threshold input[type=number]", "0")
-    page.press("#slam-threshold input[type=number]", "Enter")
     page.click("#slam-detect")
     text = wait_status(page, "Detection done", timeout=240_000)
     assert "over 4 views" in text and "loading the model" in text  # a fresh app: the time includes it
     verdict = page.inner_text("#slam-exam-verdict")
     assert "Exam score" in verdict and "per view: RCC" in verdict and "Normal" not in verdict
+    # One threshold: the viewer starts at the model's operating point; lowered there, the exam's verdict and
+    # table and the single-view tab's slider follow.
+    operating_point = float(page.input_value("#slam-exam-viewer input[aria-label='score threshold']"))
+    assert f"{operating_point:.2f}" in verdict
+    page.fill("#slam-exam-viewer input[aria-label='score threshold']", "0")
+    page.wait_for_function("() => document.querySelector('#slam-exam-verdict').innerText.includes('≥ 0.00')")
     assert page.locator("#slam-exam-findings tbody tr").count() > 0
     page.wait_for_selector("[data-viewport] g.finding")
+    page.get_by_role("tab", name="Single view and SM").click()
+    page.wait_for_function("() => document.querySelector('#slam-threshold input[type=number]')?.value === '0'")
+    page.get_by_role("tab", name="Reading").click()
     assert page.evaluate("document.documentElement.scrollHeight <= innerHeight")
     page.screenshot(path=str(shots / "exam-detected-1440x900.png"))
     page.click("#slam-detect")  # the second detection finds the model loaded

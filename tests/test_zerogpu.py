@@ -77,7 +77,7 @@ def test_app_starts_and_detects_with_spaces_importable(tmp_path):
     try:
         kind, _ = call(server.url, "load_example", ["DBT-P00102 rcc", False], session="zerogpu")
         assert kind == "complete"
-        kind, outputs = call(server.url, "detect", [], session="zerogpu")
+        kind, outputs = call(server.url, "detect", [True], session="zerogpu")
         assert kind == "complete", outputs
         assert outputs[0].startswith("Detection done")
     finally:

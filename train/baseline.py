@@ -79,9 +79,13 @@ def crop_around(image: np.ndarray, boxes: np.ndarray, crop: tuple[int, int], rng
         x1, y1, x2, y2 = boxes[rng.integers(len(boxes))]
         x0 = int(rng.integers(max(0, math.ceil(x2) - cw), max(0, min(int(x1), w - cw)) + 1))
         y0 = int(rng.integers(max(0, math.ceil(y2) - ch), max(0, min(int(y1), h - ch)) + 1))
-    else:  # a negative: the most tissue of a few random crops (an all-air crop teaches nothing)
-        tries = [(int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))) for _ in range(4)]
-        x0, y0 = max(tries, key=lambda o: float((image[o[1]:o[1] + ch, o[0]:o[0] + cw] > 0.1).mean()))
+    else:  # a negative: half the time the densest of a few crops (dense tissue mimics a mass), else any
+        # crop with some tissue: the breast edge, the skin line and the image border, where a detector
+        # trained on tissue crops alone fires at inference (an all-air crop teaches nothing)
+        tries = [(int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))) for _ in range(6)]
+        tissue = [float((image[y:y + ch, x:x + cw] > 0.1).mean()) for x, y in tries]
+        edge = [o for o, t in zip(tries, tissue, strict=True) if 0.1 <= t <= 0.9]
+        x0, y0 = edge[0] if edge and rng.random() < 0.5 else tries[int(np.argmax(tissue))]
     x0, y0 = min(x0, w - cw), min(y0, h - ch)
     moved = boxes - np.array([x0, y0, x0, y0], np.float32)
     clipped = np.clip(moved, 0, [cw, ch, cw, ch]).astype(np.float32)
@@ -109,7 +113,7 @@ def draw_batch(data: dict, cfg: BaselineConfig, rng: np.random.Generator) -> tup
 
 
 @torch.no_grad()
-def validate_2d(model, val: dict, min_dist_mm: float = 10.0, chunk: int = 8, limit: int = 24,
+def validate_2d(model, val: dict, min_dist_mm: float = 10.0, chunk: int = 8, limit: int = 64,
                 device: torch.device | str = "cpu") -> dict[str, float]:
     """DBTex metric over the central and negative slices of ``val`` (the first ``limit``), each a one-slice volume."""
     from slam.detection.metrics import evaluate

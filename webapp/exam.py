@@ -17,7 +17,7 @@ from pathlib import Path
 
 from slam.errors import SlamError
 from slam.imaging.sm import synthetic_mammogram
-from slam.io import LoadLimits, Study, load_study, split_studies
+from slam.io import LoadLimits, Study, load_views, split_studies
 from webapp import settings, stack_api, zerogpu
 from webapp.loading import OVER_PIXEL_LIMIT
 from webapp.state import SessionStore
@@ -91,10 +91,11 @@ def hang(studies: Sequence[Study]) -> list[tuple[str, int, Study]]:
     return [(name, 0, study) for name, _, study in hung] if len(hung) == 1 else hung  # one view fills the viewer
 
 
-def load_views(paths: Sequence[Path], limits: LoadLimits, scratch_dir: str | os.PathLike | None = None
+def load_exam(paths: Sequence[Path], limits: LoadLimits, scratch_dir: str | os.PathLike | None = None
                ) -> tuple[list[Study], list[str]]:
-    """The studies in ``paths`` (each multi-frame file, zip or folder one view; single-frame files one
-    series), and a one-line notice per source that failed (it names the file; the others still load).
+    """The studies in ``paths`` (each multi-frame file one view, also inside a zip or folder; the single-frame
+    files of each series one view), and a one-line notice per source that failed (it names the file; the
+    others still load).
 
     Raises:
         SlamError: no view could be loaded (the notices, joined), or more than four views.
@@ -103,7 +104,7 @@ def load_views(paths: Sequence[Path], limits: LoadLimits, scratch_dir: str | os.
     for group in split_studies(paths, limits):
         name = group[0].name if len(group) == 1 else f"{len(group)} files"
         try:
-            studies.append(load_study(group[0] if len(group) == 1 else group, limits=limits, scratch_dir=scratch_dir))
+            studies.extend(load_views(group[0] if len(group) == 1 else group, limits=limits, scratch_dir=scratch_dir))
         except SlamError as exc:
             text = str(exc)
             notices.append(text if text.startswith(name) else f"{name}: {text}")
@@ -131,7 +132,7 @@ def open_exam_into(store: SessionStore, key: str, paths: Sequence[Path], label: 
     room = store.room_for(key)
     budget = dataclasses.replace(limits, max_pixel_bytes=min(limits.max_pixel_bytes, room))
     try:
-        studies, notices = load_views(paths, budget, session.workdir)
+        studies, notices = load_exam(paths, budget, session.workdir)
     except SlamError as exc:
         if room < limits.max_pixel_bytes and any(m in str(exc) for m in OVER_PIXEL_LIMIT):
             raise SlamError(store.full_message(None, room)) from None  # over the room left, not the loader's cap
@@ -187,13 +188,11 @@ def findings_of(view: ExamView, stack: stack_api.ViewStack) -> list[dict]:
     if prediction is None:
         return []
     sx, sy = stack.columns / view.study.width, stack.rows / view.study.height
-    rep = prediction.representative_slice
     found = []
     for number, d in enumerate(prediction.detections, start=1):
-        last = d.z + d.depth - 1
         found.append({"x": d.x * sx, "y": d.y * sy, "width": d.width * sx, "height": d.height * sy,
-                      "slice": rep if d.z <= rep <= last else d.z + d.depth // 2,
-                      "first_slice": d.z, "last_slice": last, "score": round(d.score, 4), "label": f"F{number}"})
+                      "slice": d.slice, "first_slice": d.z, "last_slice": d.z + d.depth - 1,
+                      "score": round(d.score, 4), "label": f"F{number}"})
     return found
 
 

@@ -183,14 +183,11 @@ def open_panel(examples: list[str], max_upload: str, disclaimer: str) -> dict:
 
 
 def toolbar(unavailable: str | None) -> dict:
-    """One line above the viewer: Detect, the score threshold, boxes on/off and the status line."""
+    """One line above the viewer: Detect and the status line (the score threshold and boxes on/off are the
+    reading viewer's own; the single-view tab has the same two, kept in step)."""
     found = {}
     with gr.Row(elem_id="slam-toolbar", equal_height=True):
         found["detect"] = gr.Button("Detect", variant="primary", elem_id="slam-detect", scale=0, min_width=100)
-        found["threshold"] = gr.Slider(0, 1, value=0.5, step=0.01, label="Score threshold", elem_id="slam-threshold",
-                                       scale=2, min_width=160, container=False, show_label=False)
-        found["overlay"] = gr.Checkbox(True, label="Boxes", elem_id="slam-overlay", scale=0, min_width=80,
-                                       container=False)
         found["status"] = gr.Markdown(f"_{unavailable}_" if unavailable else "", elem_id="slam-status",
                                       container=False)
     return found
@@ -270,6 +267,10 @@ def results_rows(card_disclaimer: str) -> dict:
     found = {}
     with gr.Row(equal_height=False):
         with gr.Column(scale=2):
+            with gr.Row(equal_height=True):
+                found["threshold"] = gr.Slider(0, 1, value=0.5, step=0.01, label="Score threshold",
+                                               elem_id="slam-threshold", scale=3, min_width=160)
+                found["overlay"] = gr.Checkbox(True, label="Boxes", elem_id="slam-overlay", scale=1, min_width=80)
             found["verdict"] = gr.Markdown("", elem_id="slam-verdict")
             gr.Markdown(f"_{card_disclaimer}_", elem_id="slam-card-disclaimer")
             found["findings"] = gr.Dataframe(headers=FINDINGS_HEADERS, value=[], label="Findings (click a row to jump)",

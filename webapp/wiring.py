@@ -286,7 +286,7 @@ def on_sm(request: gr.Request, source_name, overlay_on, score, *sm_values, store
 
 
 @friendly
-def on_detect(request: gr.Request, progress=gr.Progress(), *, store: SessionStore,  # noqa: B008
+def on_detect(request: gr.Request, overlay_on, progress=gr.Progress(), *, store: SessionStore,  # noqa: B008
               weights: Path | None):
     """Detection on every view of the exam, one after another; the first view's result also feeds the
     single-view tab. The time includes loading the model when this run loaded it."""
@@ -305,22 +305,33 @@ def on_detect(request: gr.Request, progress=gr.Progress(), *, store: SessionStor
     count = sum(len(v.prediction.detections) for v in views)
     message = (f"Detection done in {timings['total']:.1f} s{detection.loading_note(timings)}: {count} candidate "
                f"boxes over {len(views)} view{'s' if len(views) > 1 else ''}")
-    return message, session.prediction.representative_slice + 1, exam.viewer_value(views)
+    threshold = session.prediction.threshold  # the model's operating point, chosen on validation
+    return (message, session.prediction.representative_slice + 1, exam.viewer_value(views, threshold, overlay_on),
+            threshold)
 
 
 @friendly
-def on_exam_threshold(request: gr.Request, threshold, *, store: SessionStore):
-    """The exam's verdict and findings table at a new threshold (the viewer filters its boxes itself)."""
+def on_exam_threshold(request: gr.Request, threshold, overlay_on, *, store: SessionStore):
+    """The single-view tab's threshold or boxes moved: the exam's verdict, its findings table and the reading
+    viewer follow (same stacks: the viewer keeps its slices, zoom and window)."""
     views = session_of(store, request).exam
     threshold = number(threshold, "score threshold", 0, 1)
-    return exam.exam_summary(views, threshold), exam.exam_rows(views, threshold)
+    return (exam.exam_summary(views, threshold), exam.exam_rows(views, threshold),
+            exam.viewer_value(views, threshold, bool(overlay_on)))
 
 
 @friendly
 def on_viewer_select(request: gr.Request, evt: gr.SelectData, *, store: SessionStore):
-    """A finding clicked in the viewer: its details beside it."""
+    """The reading viewer's event: a finding clicked (its details beside it), or its threshold released / boxes
+    toggled ({"threshold", "show_boxes"}: the exam's verdict and table, and the single-view tab's two
+    controls, follow)."""
     selected = evt.value if isinstance(evt.value, dict) else {}
-    return exam.finding_text(session_of(store, request).exam, selected)
+    views = session_of(store, request).exam
+    if "threshold" not in selected:
+        return exam.finding_text(views, selected), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+    threshold = number(selected["threshold"], "score threshold", 0, 1)
+    return (gr.skip(), threshold, bool(selected.get("show_boxes", True)), exam.exam_summary(views, threshold),
+            exam.exam_rows(views, threshold))
 
 
 @friendly
@@ -447,18 +458,21 @@ def wire_heavy(ui: Layout, store: SessionStore, weights: Path | None, sm_event: 
         control.input(api_name=False, **sm_event)
     shown = findings_outputs(ui)
     findings = bind(on_findings, store=store)
-    detected = ui.detect.click(bind(on_detect, store=store, weights=weights), None,
-                               [ui.status, ui.slider, ui.exam_viewer], api_name="detect", show_progress_on=[ui.status],
-                               **DETECT)
+    detected = ui.detect.click(bind(on_detect, store=store, weights=weights), ui.overlay,
+                               [ui.status, ui.slider, ui.exam_viewer, ui.threshold], api_name="detect",
+                               show_progress_on=[ui.status], **DETECT)
     detected.success(findings, inputs, shown, api_name=False, **VIEW)
     exam_threshold = bind(on_exam_threshold, store=store)
-    detected.success(exam_threshold, ui.threshold, [ui.exam_verdict, ui.exam_findings], api_name=False, **VIEW)
-    clear_errors(detected, [ui.status, ui.slider, ui.exam_viewer])
-    for control in (ui.threshold, ui.overlay):
+    exam_shown = [ui.exam_verdict, ui.exam_findings, ui.exam_viewer]
+    detected.success(exam_threshold, [ui.threshold, ui.overlay], exam_shown, api_name=False, **VIEW)
+    clear_errors(detected, [ui.status, ui.slider, ui.exam_viewer, ui.threshold])
+    for control in (ui.threshold, ui.overlay):  # the single-view tab's controls: both tabs follow
         control.input(findings, inputs, shown, api_name=False, **VIEW)
-    ui.threshold.input(exam_threshold, ui.threshold, [ui.exam_verdict, ui.exam_findings],
-                       api_name=False, **VIEW)
-    ui.exam_viewer.select(bind(on_viewer_select, store=store), None, ui.finding_detail, api_name=False, **VIEW)
+        control.input(exam_threshold, [ui.threshold, ui.overlay], exam_shown, api_name=False, **VIEW)
+    selected = ui.exam_viewer.select(bind(on_viewer_select, store=store), None,
+                                     [ui.finding_detail, ui.threshold, ui.overlay, ui.exam_verdict, ui.exam_findings],
+                                     api_name=False, **VIEW)
+    selected.success(findings, inputs, shown, api_name=False, **VIEW)  # the single view at the viewer's threshold
     ui.findings.select(bind(on_finding, store=store), inputs, [ui.slider, ui.viewer], api_name=False, **VIEW)
 
 

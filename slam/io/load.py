@@ -45,6 +45,33 @@ def load_study(source: str | os.PathLike | Sequence[str | os.PathLike], limits: 
         SlamError: any bad input, or a load over ``limits``, with a one-line message; nothing is half-loaded.
     """
     deadline = Deadline(limits.max_seconds)
+    paths = _source_paths(source)
+    if len(paths) == 1:
+        return _load_file(paths[0], limits, deadline, scratch_dir)
+    return _load_dicom_files(paths, limits, deadline)
+
+
+def load_views(source: str | os.PathLike | Sequence[str | os.PathLike], limits: LoadLimits = LoadLimits(),
+               scratch_dir: str | os.PathLike | None = None) -> list[Study]:
+    """Load every DBT view in ``source``: as :func:`load_study`, except that a directory, a list of files or a
+    ``.zip`` may hold a whole exam: each multi-frame DICOM in it is one view, and so are the single-frame
+    files of each series (SeriesInstanceUID), in the order found. ``limits`` apply to each view.
+
+    Raises:
+        SlamError: as :func:`load_study` (one view that fails fails the whole source).
+    """
+    deadline = Deadline(limits.max_seconds)
+    paths = _source_paths(source)
+    if len(paths) > 1:
+        return _dicom_views(paths, limits, deadline)
+    with open(paths[0], "rb") as handle:
+        if handle.read(4) in _ZIP_MAGIC and paths[0].suffix.lower() != ".npz":
+            return _load_zip(paths[0], limits, deadline, scratch_dir, views=True)
+    return [_load_file(paths[0], limits, deadline, scratch_dir)]
+
+
+def _source_paths(source: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
+    """The files of ``source`` (a file, a directory's files but hidden ones, or a list), each checked to exist."""
     paths = [Path(source)] if isinstance(source, (str, os.PathLike)) else [Path(p) for p in source]
     if not paths:
         raise SlamError(f"no input files; accepted: {ACCEPTED}")
@@ -55,9 +82,7 @@ def load_study(source: str | os.PathLike | Sequence[str | os.PathLike], limits: 
         paths = sorted(p for p in paths[0].rglob("*") if p.is_file() and not _is_hidden(p))
         if not paths:
             raise SlamError(f"the directory is empty; accepted: {ACCEPTED}")
-    if len(paths) == 1:
-        return _load_file(paths[0], limits, deadline, scratch_dir)
-    return _load_dicom_files(paths, limits, deadline)
+    return paths
 
 
 def split_studies(sources: Sequence[str | os.PathLike], limits: LoadLimits = LoadLimits()) -> list[list[Path]]:
@@ -94,11 +119,12 @@ def _load_file(path: Path, limits: LoadLimits, deadline: Deadline, scratch_dir: 
     if head[:4] in _ZIP_MAGIC:
         if path.suffix.lower() == ".npz":
             return _load_numpy(path, limits)
-        return _load_zip(path, limits, deadline, scratch_dir)
+        return _load_zip(path, limits, deadline, scratch_dir)[0]
     return load_multiframe(path, limits, deadline)
 
 
-def _load_dicom_files(paths: Sequence[Path], limits: LoadLimits, deadline: Deadline) -> Study:
+def _dicom_headers(paths: Sequence[Path], limits: LoadLimits, deadline: Deadline) -> tuple[list[Path], list]:
+    """The DICOM files among ``paths`` and their headers (others are skipped); SlamError when there is none."""
     headers, dicom_paths = [], []
     for path in paths:
         try:
@@ -108,6 +134,26 @@ def _load_dicom_files(paths: Sequence[Path], limits: LoadLimits, deadline: Deadl
             deadline.check(path.name)  # a refused file is skipped, a spent budget is not
     if not dicom_paths:
         raise SlamError(f"none of the {len(paths)} files is a DICOM image; accepted: {ACCEPTED}")
+    return dicom_paths, headers
+
+
+def _dicom_views(paths: Sequence[Path], limits: LoadLimits, deadline: Deadline) -> list[Study]:
+    """Each multi-frame DICOM among ``paths`` one view, and the single-frame files of each series one view."""
+    dicom_paths, headers = _dicom_headers(paths, limits, deadline)
+    views: list[Study] = []
+    series: dict[str, list[int]] = {}
+    for i, header in enumerate(headers):
+        if int(header.get("NumberOfFrames", 1) or 1) > 1:
+            views.append(load_multiframe(dicom_paths[i], limits, deadline, header))
+        else:
+            series.setdefault(str(header.get("SeriesInstanceUID", "")), []).append(i)
+    for members in series.values():
+        views.append(load_series([dicom_paths[i] for i in members], limits, deadline, [headers[i] for i in members]))
+    return views
+
+
+def _load_dicom_files(paths: Sequence[Path], limits: LoadLimits, deadline: Deadline) -> Study:
+    dicom_paths, headers = _dicom_headers(paths, limits, deadline)
     multi = [i for i, h in enumerate(headers) if int(h.get("NumberOfFrames", 1) or 1) > 1]
     if len(multi) == 1 and len(dicom_paths) == 1:
         return load_multiframe(dicom_paths[0], limits, deadline, headers[0])
@@ -152,7 +198,9 @@ def _member_kind(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> str:
     return "dicom" if sniff_dicom(head) else ""
 
 
-def _load_zip(path: Path, limits: LoadLimits, deadline: Deadline, scratch_dir: str | os.PathLike | None) -> Study:
+def _load_zip(path: Path, limits: LoadLimits, deadline: Deadline, scratch_dir: str | os.PathLike | None,
+              views: bool = False) -> list[Study]:
+    """The zip's study as a one-element list, or with ``views`` every view in it (:func:`load_views`)."""
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -183,13 +231,16 @@ def _load_zip(path: Path, limits: LoadLimits, deadline: Deadline, scratch_dir: s
         with tempfile.TemporaryDirectory(prefix="slam-zip-", dir=scratch_dir) as tmp:
             extracted = _extract(path.name, archive, wanted, Path(tmp), limits, deadline)
             if wanted_kinds[0] == "npy":
-                study = _load_numpy(extracted[0], limits)
+                studies = [_load_numpy(extracted[0], limits)]
+            elif views:
+                studies = _dicom_views(extracted, limits, deadline)
             elif len(extracted) > 1:
-                study = _load_dicom_files(extracted, limits, deadline)
+                studies = [_load_dicom_files(extracted, limits, deadline)]
             else:
-                study = load_multiframe(extracted[0], limits, deadline)
-            study.source_format = f"zip: {study.source_format}"
-            return study
+                studies = [load_multiframe(extracted[0], limits, deadline)]
+            for study in studies:
+                study.source_format = f"zip: {study.source_format}"
+            return studies
 
 
 def _extract(name: str, archive: zipfile.ZipFile, members: Sequence[zipfile.ZipInfo], folder: Path,

@@ -64,8 +64,10 @@ class SlamViewer(Component):
     """A DBT stack viewer that scrolls, plays cine and applies window/level in the browser.
 
     Value: the viewer contract's dict (see docs/viewer-component.md). Events: ``select`` when the user clicks a
-    finding, with ``evt.value == {"viewport": id, "slice": int, "finding": label or None}``. Slice changes are
-    never sent to the server.
+    finding, with ``evt.value == {"viewport": id, "slice": int, "finding": label or None}``, and when the user
+    releases the score threshold or toggles the boxes, with ``evt.value == {"threshold": float, "show_boxes":
+    bool}`` (already applied in the browser). Slice changes are never sent to the server. A new value with the
+    same stacks but another ``threshold`` or ``show_boxes`` updates just those, keeping slices, zoom and window.
     """
 
     EVENTS = [Events.select]
