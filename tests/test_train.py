@@ -466,14 +466,38 @@ def test_baseline_trains_resumes_and_slam_inherits_it(slice_cache, tmp_path):
     assert slam.config.kind == "slam" and slam.config.grey_levels == "tissue"
     for name, value in trained.state_dict().items():
         assert torch.equal(slam.state_dict()[name], value), name
+    heads_before = slam.roi_heads.box_predictor.cls_score.weight.clone()
     assert slam_init.main(["--baseline", str(tmp_path / "bl" / "best.safetensors"), "--train", str(out_cache),
-                           "--val", str(out_cache), "--out", str(tmp_path / "slam"), "--epochs", "5"]) == 0
+                           "--val", str(out_cache), "--out", str(tmp_path / "slam"), "--epochs", "5",
+                           "--head-steps", "3"]) == 0
+    tuned = load_model(tmp_path / "slam" / "best.safetensors")  # the heads moved on the fused maps; not the extractor
+    assert not torch.equal(tuned.roi_heads.box_predictor.cls_score.weight, heads_before)
+    assert all(torch.equal(tuned.state_dict()[k], v) for k, v in trained.state_dict().items() if ".features." in k)
     phantom = generate_study(11, "small", style="dense-powerlaw", n_lesions=1)
     paths, _, _ = write_study(tmp_path / "study", phantom, 1)
     study = load_study(tmp_path / "study" / paths.descriptive_path)
     for weights in (tmp_path / "bl" / "best.safetensors", tmp_path / "slam" / "best.safetensors"):
         result = Predictor.from_weights(weights, device="cpu").predict(study)
         assert result.slice_weights.shape == (study.depth,) and abs(result.slice_weights.sum() - 1) < 1e-4
+
+
+def test_validation_proxy_scores_the_ground_truth_as_found(slice_cache):
+    """The proxy's one-slice volumes: a prediction on the GT box is a hit (a volume of VolumeSlices 1 would make
+    Z + Depth / 2 = 0.5 miss the quarter-volume slice rule, and every prediction a false positive)."""
+    from slam.detection.metrics import evaluate
+    from slam.io.csv_formats import Prediction
+    from train.baseline import one_slice_volumes
+    from train.slices import load_shards
+
+    val = load_shards(slice_cache[0])
+    chosen = np.flatnonzero(val["slice_offset"] <= 0)
+    labels, gt = one_slice_volumes(val, chosen)
+    hits = [Prediction(b.patient_id, b.study_uid, b.view, x=b.x + 2, width=b.width, y=b.y, height=b.height, z=0,
+                       depth=1, score=0.9) for b in gt]
+    misses = [Prediction("P", lab.study_uid, lab.view, x=0, width=8, y=0, height=8, z=0, depth=1, score=0.5)
+              for lab in labels]
+    assert gt and evaluate(hits + misses, gt, labels, min_dist=15).mean_sensitivity_positive == 1.0
+    assert evaluate(misses, gt, labels, min_dist=15).mean_sensitivity_positive == 0.0
 
 
 @pytest.mark.slow

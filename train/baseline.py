@@ -112,29 +112,41 @@ def draw_batch(data: dict, cfg: BaselineConfig, rng: np.random.Generator) -> tup
     return torch.stack(images), targets
 
 
+def one_slice_volumes(val: dict, chosen: np.ndarray) -> tuple[list, list]:
+    """DBTex labels and GT boxes for slices ``chosen`` of a slice cache, each slice a volume "val-<i>"."""
+    from slam.io.csv_formats import GroundTruthBox, Label
+
+    labels, gt = [], []
+    for i in chosen:
+        uid = f"val-{i}"
+        labels.append(Label("P", uid, "lcc", 0, 0, 0, 0))
+        # VolumeSlices 4: DBTex takes a prediction's slice as Z + Depth / 2 (0.5 here) and allows a quarter
+        # of the volume's slices; a one-slice volume (0.25) would make every prediction a false positive.
+        for k, (x1, y1, x2, y2) in enumerate(val["boxes"][i, : val["n_boxes"][i]]):
+            gt.append(GroundTruthBox("P", uid, "lcc", str(k + 1), 0, float(x1), float(y1), float(x2 - x1),
+                                     float(y2 - y1), "", 0, 4))  # fmt: skip
+    return labels, gt
+
+
 @torch.no_grad()
 def validate_2d(model, val: dict, min_dist_mm: float = 10.0, chunk: int = 8, limit: int = 64,
                 device: torch.device | str = "cpu") -> dict[str, float]:
     """DBTex metric over the central and negative slices of ``val`` (the first ``limit``), each a one-slice volume."""
     from slam.detection.metrics import evaluate
     from slam.detection.postprocess import PostProcess, filter_boxes
-    from slam.io.csv_formats import GroundTruthBox, Label, Prediction
+    from slam.io.csv_formats import Prediction
 
     model.eval()
     chosen = np.flatnonzero(val["slice_offset"] <= 0)[:limit]
-    labels, gt, predictions = [], [], []
+    labels, gt = one_slice_volumes(val, chosen)
+    predictions = []
     post = PostProcess(score_threshold=0.01)
     for start in range(0, len(chosen), chunk):
         idx = chosen[start:start + chunk]
         images = torch.from_numpy(val["slices"][idx].astype(np.float32) / 255.0).to(device)
         for i, det, image in zip(idx, model(images[:, None]), images, strict=True):
-            uid = f"val-{i}"
-            labels.append(Label("P", uid, "lcc", 0, 0, 0, 0))
-            for k, (x1, y1, x2, y2) in enumerate(val["boxes"][i, : val["n_boxes"][i]]):
-                gt.append(GroundTruthBox("P", uid, "lcc", str(k + 1), 0, float(x1), float(y1), float(x2 - x1),
-                                         float(y2 - y1), "", 0, 1))  # fmt: skip
             for (x1, y1, x2, y2), s in zip(*filter_boxes(det, image, post), strict=True):
-                predictions.append(Prediction("P", uid, "lcc", x=float(x1), width=float(x2 - x1), y=float(y1),
+                predictions.append(Prediction("P", f"val-{i}", "lcc", x=float(x1), width=float(x2 - x1), y=float(y1),
                                               height=float(y2 - y1), z=0, depth=1, score=float(s)))  # fmt: skip
     result = evaluate(predictions, gt, labels, min_dist=min_dist_mm / VAL_MM_PER_PX)
     return {"val_mean_sens_2d": result.mean_sensitivity_positive, "val_sens_at_2fp_all_2d": result.sensitivity_at_2_fps_all}
