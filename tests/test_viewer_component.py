@@ -316,6 +316,28 @@ def test_readout_shows_the_stored_value_and_position_in_mm(page, demo, shots):
 
 @pytest.mark.browser
 @pytest.mark.slow
+def test_probe_marks_the_stored_value_and_position_in_mm(page, demo, shots):
+    url, value = demo
+    spec = _spec(value, "RCC")
+    page.click("button:has-text('probe')")
+    page.wait_for_selector("button.on:has-text('probe')")
+    page.wait_for_timeout(300)  # the tool switch waits for Cornerstone's init promise
+    canvas = page.locator('[data-viewport="RCC"] canvas').first.bounding_box()
+    page.mouse.click(canvas["x"] + canvas["width"] * 0.8, canvas["y"] + canvas["height"] * 0.4)
+    page.wait_for_function("() => [...document.querySelectorAll('[data-viewport=\"RCC\"] svg text')]"
+                           ".some(n => n.textContent.includes('value '))")
+    texts = page.eval_on_selector_all('[data-viewport="RCC"] svg text tspan', "nodes => nodes.map(n => n.textContent)")
+    page.screenshot(path=str(shots / "viewer-probe.png"))
+    shown = next(int(t.split()[1]) for t in texts if t.startswith("value "))
+    x_mm, y_mm = (float(v) for v in next(t for t in texts if t.endswith(" mm") and "," in t)[:-3].split(","))
+    column, row = round(x_mm / spec["pixel_spacing_mm"][1]), round(y_mm / spec["pixel_spacing_mm"][0])
+    with urllib.request.urlopen(url.rstrip("/") + spec["stack_url"].format(index=_slice(page, "RCC"))) as response:
+        stored = np.frombuffer(response.read(), "<u2").reshape(spec["rows"], spec["columns"])
+    assert shown == int(stored[row, column]) and shown > 0, (texts, row, column)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
 def test_cine_plays_at_its_rate_and_stops_and_help_lists_the_shortcuts(page):
     page.locator('[data-viewport="RCC"]').hover()
     page.select_option("select[aria-label='cine slices per second']", "20")

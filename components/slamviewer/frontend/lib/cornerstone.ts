@@ -140,16 +140,21 @@ function loadSlamImage(imageId: string): { promise: Promise<any> } {
 	return { promise };
 }
 
-/** The probe's label: the stored value and the position in mm from the image's top-left corner. */
+/** The probe's label: the stored value under its point and the position in mm from the image's top-left corner.
+ * Read here from the point and the cached slice (the tool's own statistics need GPU-side image data, which
+ * Cornerstone's CPU rendering path does not give it). World x, y are column, row times the spacing (see
+ * ``provider``: origin 0, identity orientation). */
 function probeText(data: any, targetId: string): string[] | undefined {
-	const stats = data.cachedStats?.[targetId];
-	if (!stats || stats.value === undefined || !stats.index) return undefined;
-	const info = infos.get(targetId.replace(/^imageId:/, ""));
-	const [column, row] = stats.index;
-	const where = info
-		? `${(column * info.columnSpacing).toFixed(1)}, ${(row * info.rowSpacing).toFixed(1)} mm`
-		: `(${column}, ${row})`;
-	return [`value ${Math.round(stats.value)}`, where];
+	const imageId = targetId.replace(/^imageId:/, "");
+	const info = infos.get(imageId);
+	const point = data.handles?.points?.[0];
+	if (!info || !point) return undefined;
+	const column = Math.round(point[0] / info.columnSpacing);
+	const row = Math.round(point[1] / info.rowSpacing);
+	if (column < 0 || row < 0 || column >= info.columns || row >= info.rows) return undefined;
+	const value = cache.getImage(imageId)?.getPixelData()[row * info.columns + column];
+	if (value === undefined) return undefined;
+	return [`value ${value}`, `${(column * info.columnSpacing).toFixed(1)}, ${(row * info.rowSpacing).toFixed(1)} mm`];
 }
 
 /** "cpu" without WebGL or with a software WebGL (SwiftShader, llvmpipe: Cornerstone's CPU path is faster
