@@ -159,6 +159,7 @@ def test_detect_over_the_exam(browser, app, shots):
     page.click("#slam-detect")
     text = wait_status(page, "Detection done", timeout=240_000)
     assert "over 4 views" in text and "loading the model" in text  # a fresh app: the time includes it
+    page.wait_for_function("() => document.querySelector('#slam-exam-verdict').innerText.includes('Exam score')")
     verdict = page.inner_text("#slam-exam-verdict")
     assert "Exam score" in verdict and "per view: RCC" in verdict and "Normal" not in verdict
     # One threshold: the viewer starts at the model's operating point; lowered there, the exam's verdict and

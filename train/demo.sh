@@ -13,10 +13,13 @@ for spec in "val 40 21 train" "test 30 23 train" "heldout 30 29 heldout"; do  # 
   set -- $spec
   [ -f "$DATA/$1/boxes.csv" ] || $PY -m slam phantom "$DATA/$1" --n "$2" --seed "$3" --style "$4"
 done
-$NICE $PY -m train.slices cache/slices --n 400 --seed 11 --shard 10 --workers 2
-$NICE $PY -m train.slices cache/val-slices --n 20 --seed 31 --shard 10
+$NICE $PY -m train.slices cache/slices --n 1200 --seed 11 --shard 50 --workers 2 &  # the trainer takes new shards
+$NICE $PY -m train.slices cache/val-slices --n 40 --seed 31 --shard 20                # at each epoch
+until [ -f cache/slices/shard-00003.npz ]; do sleep 10; done
 $NICE $PY -m train.baseline --config train/configs/baseline.yaml --resume
-$NICE $PY -m train.slam_init --baseline runs/baseline/last.safetensors --out runs/slam
+wait
+$NICE $PY -m train.slam_init --baseline runs/baseline/last.safetensors --out runs/slam --head-steps "${HEADS:-400}" \
+  --max-studies 600
 $PY -m train.export runs/baseline/last.safetensors slam/weights/baseline.safetensors      # float16: < 10 MB
 $PY -m train.export runs/slam/best.safetensors slam/weights/slam_default.safetensors
 for name in baseline slam_default; do

@@ -12,12 +12,12 @@ OUT=${OUT:-runs/gpu}
 DEVICE=${DEVICE:-auto}
 WORKERS=${WORKERS:-16}
 if [ "${TINY:-0}" = 1 ]; then
-  N_TRAIN=4 N_VALS=2 N_EVAL=4 SHARD=2 SLICES=6 H=96 W=80 CROP="[64, 64]" EPOCHS=1 STEPS=2 BATCH=4 ATT=5
+  N_TRAIN=4 N_VALS=2 N_EVAL=4 SHARD=2 SLICES=6 H=96 W=80 CROP="[64, 64]" EPOCHS=1 STEPS=2 BATCH=4 ATT=5 HEADS=2
   MODEL="--set model.backbone=mobilenet_v3_small --set model.fpn_channels=16"
 else
   N_TRAIN=${N_TRAIN:-4000} N_VALS=${N_VALS:-80} N_EVAL=${N_EVAL:-100} SHARD=${SHARD:-50} SLICES=${SLICES:-27}
   H=${H:-448} W=${W:-384} CROP=${CROP:-"[256, 256]"} EPOCHS=${EPOCHS:-60} STEPS=${STEPS:-100} BATCH=${BATCH:-32}
-  ATT=${ATT:-400} MODEL=${MODEL:-}
+  ATT=${ATT:-400} HEADS=${HEADS:-1500} MODEL=${MODEL:-}
 fi
 DATA=$OUT/data CACHE=$OUT/cache
 mkdir -p "$OUT"
@@ -36,7 +36,7 @@ $PY -m train.baseline --config train/configs/baseline_gpu.yaml --device "$DEVICE
   --set "data.val=$CACHE/val-slices" --set "data.crop=$CROP" --set "epochs=$EPOCHS" \
   --set "data.steps_per_epoch=$STEPS" --set "data.batch_size=$BATCH"
 $PY -m train.slam_init --baseline "$OUT/baseline/best.safetensors" --train "$CACHE/slices" \
-  --val "$CACHE/val-slices" --out "$OUT/slam" --epochs "$ATT" --device "$DEVICE"
+  --val "$CACHE/val-slices" --out "$OUT/slam" --epochs "$ATT" --head-steps "$HEADS" --device "$DEVICE"
 for name in baseline slam; do
   $PY -m train.export "$OUT/$name/best.safetensors" "$OUT/export/$name.safetensors"
   $PY -m train.evaluate --weights "$OUT/export/$name.safetensors" --data "$DATA/val" --out "$OUT/eval/$name-val" \
