@@ -25,10 +25,10 @@ bash train/demo.sh            # everything below, from scratch
 python -m slam phantom data/val --n 40 --seed 21 --style train        # operating point
 python -m slam phantom data/test --n 30 --seed 23 --style train       # held-out, in style
 python -m slam phantom data/heldout --n 30 --seed 29 --style heldout  # held-out style family
-python -m train.slices cache/slices --n 400 --seed 11 --shard 10 --workers 2
-python -m train.slices cache/val-slices --n 20 --seed 31 --shard 10
+python -m train.slices cache/slices --n 1200 --seed 11 --shard 50 --workers 2
+python -m train.slices cache/val-slices --n 40 --seed 31 --shard 20
 python -m train.baseline --config train/configs/baseline.yaml
-python -m train.slam_init --baseline runs/baseline/last.safetensors --out runs/slam
+python -m train.slam_init --baseline runs/baseline/last.safetensors --out runs/slam --head-steps 400 --max-studies 600
 python -m train.export runs/baseline/last.safetensors slam/weights/baseline.safetensors
 python -m train.export runs/slam/best.safetensors slam/weights/slam_default.safetensors
 python -m train.evaluate --weights W --data data/val --score-threshold 0 --write-operating-point
@@ -69,7 +69,9 @@ def card(weights: Path, curve: Path | None, evals: dict[str, Path], attention: P
         a = json.loads(attention.read_text())
         lines += ["## Slice attention", "", f"Trained on the pooled C5 of {a['studies']} studies' sampled slices "
                   f"(frozen extractor): {a['cpu_min']:.1f} CPU-min, validation accuracy (within +-2 sampled slices) "
-                  f"{a['best_val_attention_acc']:.3f} on {a['val_studies']} studies.", ""]
+                  f"{a['best_val_attention_acc']:.3f} on {a['val_studies']} studies."
+                  + (f" Then the FPN, RPN and RoI heads were fine-tuned on the fused maps for {a['head_steps']} steps "
+                     f"(final loss {a['head_curve'][-1]['loss']:.3f})." if a.get("head_steps") else ""), ""]
     if curve is not None and curve.is_file():
         rows = list(csv.DictReader(curve.open()))
         lines += ["## Learning curve (baseline training; SLAM shares its extractor and heads)", "",
@@ -79,7 +81,7 @@ def card(weights: Path, curve: Path | None, evals: dict[str, Path], attention: P
         step = max(1, len(rows) // 15)
         for r in rows[::step] + ([rows[-1]] if (len(rows) - 1) % step else []):
             lines.append(f"| {r['epoch']} | {r['cpu_min']} | {r['wall_min']} | {r['train_slices']} | "
-                         f"{float(r['loss']):.3f} | {float(r['val_mean_sens_2d']):.3f} |")
+                         f"{float(r['loss']):.3f} | {_fmt(float(r['val_mean_sens_2d'] or 'nan'))} |")
         lines.append("")
     lines += ["## Recipe", "", RECIPE, "", "## Caveats", "",
               "- Phantoms only (slam.phantom DBT-like families; `cluttered` held out of training): no real patient "

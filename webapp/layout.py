@@ -172,7 +172,7 @@ def open_panel(examples: list[str], max_upload: str, disclaimer: str) -> dict:
     gr.Markdown(disclaimer, elem_id="slam-disclaimer")
     found["files"] = gr.File(label=f"Open an exam or a study (max {max_upload.upper()})", file_count="multiple",
                              elem_id="slam-upload", height=110)
-    gr.Markdown(f"Up to 4 views (several files, single-frame series, a .zip or an .npz each). "
+    gr.Markdown(f"Up to 4 views (several files, single-frame series, a .zip of a view or of the exam, an .npz). "
                 f"Upload cap: **{max_upload.upper()}**.", elem_id="slam-upload-cap")
     found["example"] = gr.Dropdown(examples, value=next(iter(examples), None), label="Example",
                                    elem_id="slam-example")
