@@ -126,7 +126,8 @@ def test_merge_slices_rule():
     # Slices 0,1,3,4 chain (gaps <= 2); slice 7 is 3 away -> its own finding; ``far`` is its own finding.
     assert out_scores.tolist() == pytest.approx([0.9, 0.8, 0.6])
     np.testing.assert_allclose(out_boxes[0], shifted[0])
-    assert z.tolist() == [0, 4, 7] and depth.tolist() == [5, 1, 1]
+    # Z, Depth centred on the best box's slice (DBTex's Z + Depth/2 is that slice), within the volume
+    assert z.tolist() == [0, 4, 7] and depth.tolist() == [3, 1, 1]
     assert best.tolist() == [1, 4, 7]  # the slice of each finding's best box
     empty = merge_slices([np.zeros((0, 4))], [np.zeros(0)], np.array([3]))
     assert all(len(a) == 0 for a in empty)
@@ -223,11 +224,16 @@ def test_slice_run_gives_each_finding_its_own_slices():
     assert abs(s1 - 10) <= 1 and abs(s2 - 40) <= 1 and s1 != s2
     for s, z, d, centre in ((s1, z1, d1, 10), (s2, z2, d2, 40)):
         assert z <= s < z + d and abs(z + d / 2 - centre) <= 2  # DBTex's centre Z + Depth/2 is near the mass
+        assert abs(z + (d - 1) / 2 - s) <= 0.5  # ... and is the finding's own slice: the run is centred on it
         assert 4 <= d <= 12  # half-maximum width of a sigma-3 profile (~7) on a 2.3-slice grid
     # the run is contiguous around the peak: a second, weaker bump far away is not joined
     two = shallow + 0.5 * np.exp(-0.5 * ((indices - 45) / 2.0) ** 2)
     s, z, d = slice_run(two, indices)
     assert abs(s - 10) <= 1 and z + d - 1 < 30
+    # a lopsided run (a shoulder on one side) is centred on the peak all the same
+    lopsided = shallow + 0.45 * np.exp(-0.5 * ((indices - 16) / 2.0) ** 2)
+    s, z, d = slice_run(lopsided, indices)
+    assert abs(s - 10) <= 1 and abs(z + (d - 1) / 2 - s) <= 0.5 and z + d - 1 >= 16
     # flat scores: no depth evidence -> every sampled slice, the middle one shown
     assert slice_run(np.full(27, 0.3), indices) == (int(indices[13]), 0, int(indices[-1]) + 1)
     # the floor is subtracted: a high but flat floor does not widen the run to the whole volume

@@ -8,8 +8,9 @@ the same studies with the same evaluation.
 Merging rule: after the per-slice post-processing (score threshold, background rule,
 NMS), two boxes are linked when their slices are at most ``gap`` (2) apart and their 2D
 IoU is >= ``iou`` (0.3); each connected group is one finding: its 2D box and score are
-those of the group's best-scoring box, its slice that box's slice, Z = the group's first slice,
-Depth = last - first + 1. The volume's findings then go through the same NMS across overlapping
+those of the group's best-scoring box, its slice that box's slice; Z and Depth span the group's slices,
+made symmetric about that slice (as a mass's extent is about its central slice; narrowed where the
+volume ends), so that Z + Depth/2, DBTex's slice of a finding, is the finding's own slice. The volume's findings then go through the same NMS across overlapping
 boxes and cap as SLAM's (``slam.detection.postprocess.keep_best``, in the predictor).
 """
 
@@ -67,10 +68,13 @@ def merge_slices(
     for i, c in enumerate(component.tolist()):
         groups.setdefault(c, []).append(i)
     findings = []
+    lowest, highest = int(slices[0]), int(slices[-1])
     for members in groups.values():
         best = max(members, key=lambda i: all_scores[i])
-        z0, z1 = all_slices[members].min(), all_slices[members].max()
-        findings.append((all_scores[best], all_boxes[best], z0, z1 - z0 + 1, all_slices[best]))
+        at = int(all_slices[best])
+        half = min(max(at - int(all_slices[members].min()), int(all_slices[members].max()) - at),
+                   at - lowest, highest - at)  # centred, within the volume
+        findings.append((all_scores[best], all_boxes[best], at - half, 2 * half + 1, at))
     findings.sort(key=lambda f: -f[0])
     return (
         np.stack([f[1] for f in findings]).astype(np.float32),

@@ -19,7 +19,8 @@ RoI heads' lesion probability of the box on each sampled slice's own features
 the finding's slice, and the finding spans the contiguous run of sampled positions around p* with
 c >= ``fraction`` (0.5) x c[p*]; Z = original index of the first, Depth = original index of the
 last - Z + 1. The finding's slice is refined between sampled slices by the parabola through p* and
-its neighbours (the run is widened to hold it). A flat s (c[p*] ~ 0: no depth evidence) spans every sampled slice, its slice the
+its neighbours, and the run is made symmetric about it (widened to its longer side, narrowed where
+the sampled range ends), so that Z + Depth/2, DBTex's slice of a finding, is the finding's own slice. A flat s (c[p*] ~ 0: no depth evidence) spans every sampled slice, its slice the
 middle one. The attention depth (:func:`attention_depth`: the same run on the softmax weights,
 without the floor) is what training's validation uses, which has no per-slice features.
 
@@ -164,8 +165,11 @@ def slice_run(scores: np.ndarray, indices: np.ndarray, fraction: float = 0.5) ->
         return int(indices[len(indices) // 2]), int(indices[0]), int(indices[-1]) - int(indices[0]) + 1
     first, last = _run_around(contrast >= fraction * contrast[p], p)
     best = peak_slice(contrast, indices, p)
-    z, end = min(int(indices[first]), best), max(int(indices[last]), best)
-    return best, z, end - z + 1
+    # centred on the finding's slice, as a mass's extent is on its central slice: DBTex reads a finding's
+    # slice as Z + Depth/2, which a lopsided run (noise on one side) would pull away from it
+    half = min(max(best - int(indices[first]), int(indices[last]) - best),
+               best - int(indices[0]), int(indices[-1]) - best)  # centred, within the sampled range
+    return best, best - half, 2 * half + 1
 
 
 def peak_slice(values: np.ndarray, indices: np.ndarray, p: int) -> int:
