@@ -71,6 +71,10 @@ def test_mixed_series_named(tmp_path, volume_left):
     views = load_views(tmp_path / "s")
     assert sorted(v.depth for v in views) == [len(volume_left)] * 2 + [2 * len(volume_left)]
     assert {str(v.header.SeriesInstanceUID) for v in views if v.depth == len(volume_left)} == {"1.2.3.4", "1.2.3.5"}
+    # the pixel limit holds for the views together, not for each: room for the largest view alone is refused
+    largest = max(v.pixels.nbytes for v in views)
+    with pytest.raises(SlamError, match="limit"):
+        load_views(tmp_path / "s", LoadLimits(max_pixel_bytes=largest + 1))
 
 
 def test_declared_dimensions_over_limit_checked_before_decoding(tmp_path, volume_left):

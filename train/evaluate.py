@@ -59,7 +59,7 @@ def write_operating_point(weights: str | Path, threshold: float, note: str) -> N
 
 def evaluate_folder(weights: str | Path, data_dir: str | Path, out: str | Path | None = None,
                     min_dist_mm: float = 10.0, device: str | None = None, score_threshold: float = 0.05,
-                    progress: bool = True, operating_fps: float = 1.0, limit: int = 0) -> dict:
+                    progress: bool = True, operating_fps: float = 2.0, limit: int = 0) -> dict:
     """Run the model on every study of ``data_dir`` (the first ``limit`` when > 0) and score it (see the
     module docstring)."""
     from tqdm import tqdm
@@ -142,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep boxes scoring at least this (default 0.05, as slam predict; 0 = the whole FROC)")
     parser.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when present, else cpu")
     parser.add_argument("--limit", type=int, default=0, help="evaluate the first N studies only (0: all)")
-    parser.add_argument("--operating-fps", type=float, default=1.0, help="FP/volume of the operating point (default 1)")
+    parser.add_argument("--operating-fps", type=float, default=2.0,
+                        help="FP/volume of the operating point (default 2, DBTex's primary point)")
     parser.add_argument("--write-operating-point", action="store_true",
                         help="write the operating point into the weights' JSON (a validation set only)")
     args = parser.parse_args(argv)

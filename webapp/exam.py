@@ -103,8 +103,10 @@ def load_exam(paths: Sequence[Path], limits: LoadLimits, scratch_dir: str | os.P
     studies, notices = [], []
     for group in split_studies(paths, limits):
         name = group[0].name if len(group) == 1 else f"{len(group)} files"
+        # the pixel limit (the session's room) holds for the exam: each source gets what the ones before left
+        left = dataclasses.replace(limits, max_pixel_bytes=limits.max_pixel_bytes - sum(s.pixels.nbytes for s in studies))
         try:
-            studies.extend(load_views(group[0] if len(group) == 1 else group, limits=limits, scratch_dir=scratch_dir))
+            studies.extend(load_views(group[0] if len(group) == 1 else group, limits=left, scratch_dir=scratch_dir))
         except SlamError as exc:
             text = str(exc)
             notices.append(text if text.startswith(name) else f"{name}: {text}")

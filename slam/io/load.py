@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import tempfile
@@ -55,7 +56,8 @@ def load_views(source: str | os.PathLike | Sequence[str | os.PathLike], limits: 
                scratch_dir: str | os.PathLike | None = None) -> list[Study]:
     """Load every DBT view in ``source``: as :func:`load_study`, except that a directory, a list of files or a
     ``.zip`` may hold a whole exam: each multi-frame DICOM in it is one view, and so are the single-frame
-    files of each series (SeriesInstanceUID), in the order found. ``limits`` apply to each view.
+    files of each series (SeriesInstanceUID), in the order found. ``limits`` hold for the source as a whole
+    (the views' pixels together stay within ``max_pixel_bytes``).
 
     Raises:
         SlamError: as :func:`load_study` (one view that fails fails the whole source).
@@ -140,15 +142,21 @@ def _dicom_headers(paths: Sequence[Path], limits: LoadLimits, deadline: Deadline
 def _dicom_views(paths: Sequence[Path], limits: LoadLimits, deadline: Deadline) -> list[Study]:
     """Each multi-frame DICOM among ``paths`` one view, and the single-frame files of each series one view."""
     dicom_paths, headers = _dicom_headers(paths, limits, deadline)
-    views: list[Study] = []
+    sources: list[list[int]] = []  # one list of file indices per view
     series: dict[str, list[int]] = {}
     for i, header in enumerate(headers):
         if int(header.get("NumberOfFrames", 1) or 1) > 1:
-            views.append(load_multiframe(dicom_paths[i], limits, deadline, header))
+            sources.append([i])
         else:
             series.setdefault(str(header.get("SeriesInstanceUID", "")), []).append(i)
-    for members in series.values():
-        views.append(load_series([dicom_paths[i] for i in members], limits, deadline, [headers[i] for i in members]))
+    views: list[Study] = []
+    for members in sources + list(series.values()):
+        # the pixel limit holds for the views together: each view gets what the ones before it left
+        left = dataclasses.replace(limits, max_pixel_bytes=limits.max_pixel_bytes - sum(v.pixels.nbytes for v in views))
+        if len(members) == 1 and int(headers[members[0]].get("NumberOfFrames", 1) or 1) > 1:
+            views.append(load_multiframe(dicom_paths[members[0]], left, deadline, headers[members[0]]))
+        else:
+            views.append(load_series([dicom_paths[i] for i in members], left, deadline, [headers[i] for i in members]))
     return views
 
 
