@@ -18,12 +18,14 @@ from slam.detection.postprocess import (
     keep_best,
     on_background,
     peak_slice,
+    rescore_by_slices,
     slice_run,
     slice_weights_over_volume,
     suppress_overlaps,
 )
 from slam.detection.predictor import Predictor
 from slam.detection.sampling import sample_indices
+from slam.errors import SlamError
 from slam.io import load_study, write_volume_dicom
 
 INPUT = (64, 96)  # (h, w): the 150 x 100 study is scaled by 100/96 in x and 150/64 in y
@@ -269,6 +271,47 @@ def test_slam_findings_have_their_own_slices_from_the_heads(flipped_study, slam_
         assert d.z <= d.slice < d.z + d.depth
     boxes_np = boxes.numpy()
     assert len(suppress_overlaps(boxes_np, np.arange(len(boxes_np))[::-1], 0.3, 0.7)) == len(boxes_np)  # no overlaps left
+
+
+def test_rescore_by_slices_lifts_a_box_sharp_on_one_slice():
+    boxes = np.array([[10, 10, 40, 40], [12, 12, 42, 42], [60, 60, 80, 80], [90, 0, 99, 9]], np.float32)
+    fused = np.array([0.6, 0.5, 0.02, 0.01], np.float32)
+    per_slice = np.array([[0.1, 0.3, 0.2], [0.1, 0.2, 0.1], [0.05, 0.95, 0.1], [0.01, 0.03, 0.02]], np.float32)
+    out_boxes, scores, out_slices = rescore_by_slices(boxes, fused, per_slice, PostProcess(max_detections=3))
+    # box 2 was diluted in the fused map (0.02) but is clear on its slice: it now leads; box 1 overlaps
+    # box 0 and goes; box 3 stays under the 0.05 floor, which applies to the rescored score
+    assert scores.tolist() == pytest.approx([0.95, 0.6])
+    assert out_boxes.tolist() == [[60, 60, 80, 80], [10, 10, 40, 40]]
+    np.testing.assert_allclose(out_slices, per_slice[[2, 0]])
+    empty = rescore_by_slices(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros((0, 3), np.float32),
+                              PostProcess())  # fmt: skip
+    assert [a.shape for a in empty] == [(0, 4), (0,), (0, 3)]
+
+
+def test_slice_candidates_score_each_box_by_its_best_slice(flipped_study, slam_model):
+    import dataclasses
+
+    from slam.detection.inputs import box_to_input
+
+    rescoring = build_model(dataclasses.replace(slam_model.config, slice_candidates=20, detections_per_image=20))
+    rescoring.load_state_dict(slam_model.state_dict())
+    predictor = Predictor(rescoring, device="cpu", score_threshold=0.0, max_detections=3, coords="display")
+    result = predictor.predict(flipped_study)
+    plain = Predictor(slam_model, device="cpu", score_threshold=0.0, max_detections=3, coords="display")
+    assert result.detections and result.detections[0].score >= plain.predict(flipped_study).detections[0].score
+    volume = torch.from_numpy(predictor.prepare(flipped_study))
+    with torch.inference_mode():
+        det, _, levels, size = rescoring.detect_volume(volume)
+        boxes = torch.tensor([box_to_input(flipped_study, d.x, d.y, d.width, d.height, INPUT, "display")
+                              for d in result.detections], dtype=torch.float32)  # fmt: skip
+        per_slice = rescoring.box_slice_scores(levels, boxes, size).numpy()
+    fused_scores = det["scores"].numpy()
+    for d, s in zip(result.detections, per_slice, strict=True):
+        # the higher of its fused score (one of the heads' raw scores) and its best slice score
+        assert d.score >= s.max() - 1e-5
+        assert d.score == pytest.approx(s.max(), abs=1e-5) or np.isclose(fused_scores, d.score, atol=1e-5).any()
+    with pytest.raises(SlamError, match="slice_candidates"):
+        dataclasses.replace(slam_model.config, slice_candidates=200, detections_per_image=100)
 
 
 def test_operating_point_volume_score_and_verdict(flipped_study, slam_model, tmp_path):

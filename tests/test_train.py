@@ -521,3 +521,20 @@ def test_gpu_recipe_runs_tiny_on_the_cpu(tmp_path):
         for split in ("test", "heldout"):
             metrics = json.loads((tmp_path / "gpu" / "eval" / f"{name}-{split}" / "metrics.json").read_text())
             assert 0.0 <= metrics["mean_sensitivity_positive"] <= 1.0 and metrics["n_volumes"] == 4
+
+
+def test_operating_point_lies_between_false_positive_scores():
+    # 2 volumes, one mass; at 1 FP/volume two false positives may score above the threshold. The
+    # only true positive ranks below every false positive, so a FROC point (at TP scores) would
+    # give no threshold at all; the operating point sits just above the third false positive.
+    from slam.io.csv_formats import GroundTruthBox, Prediction
+    from train.evaluate import operating_threshold
+
+    mass = GroundTruthBox("P1", "S1", "rcc", "1", 10, 40, 40, 20, 20, "cancer", 0, 40)
+    def at(x, score, study="S1"):
+        return Prediction("P1", study, "rcc", x=x, width=20, y=40, height=20, z=8, depth=4, score=score)
+    predictions = [at(200, 0.99), at(300, 0.98, "S2"), at(400, 0.97), at(40, 0.5), at(500, 0.2, "S2")]
+    t = operating_threshold(predictions, [mass], 15.6, 2, 1.0)
+    assert 0.97 < t <= 0.97 + 1e-9
+    assert operating_threshold(predictions, [mass], 15.6, 2, 2.0) == pytest.approx(0.2)  # every FP fits
+    assert operating_threshold([], [mass], 15.6, 2, 1.0) == 0.0

@@ -13,7 +13,7 @@ the best-scoring true positive's |Z + Depth/2 - central slice| (``slice_error_me
 ``slice_within_3``: share of the found masses within 3 slices).
 
 Operating point (``--operating-fps F``): the lowest score threshold at which the false positives per
-volume over ALL volumes stay <= F; with ``--write-operating-point`` it is written into the weights'
+volume over ALL volumes stay <= F (between false positives' scores, :func:`operating_threshold`); with ``--write-operating-point`` it is written into the weights'
 JSON (``score_threshold``, ``operating_point``) — run it on a validation set, never the test set.
 Writes predictions.csv, metrics.json and froc.png to ``--out`` and prints the metrics.
 """
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 from pathlib import Path
 
@@ -40,11 +41,21 @@ def slice_errors(predictions, boxes, min_dist: float) -> list[float]:
     return [abs(p.z + p.depth / 2.0 - boxes[m].slice) for m, p in best.items()]
 
 
-def operating_threshold(result, fps: float) -> float:
-    """The lowest score threshold of the all-volume FROC sweep with at most ``fps`` FP/volume."""
-    curve = result.curve_all
-    ok = curve.fps_per_volume <= fps
-    return float(max(0.0, min(1.0, curve.thresholds[ok].min()))) if ok.any() else 1.0
+def operating_threshold(predictions, boxes, min_dist: float, n_volumes: int, fps: float) -> float:
+    """The lowest score threshold at which the false positives over ALL ``n_volumes`` volumes stay
+    <= ``fps`` per volume: just above the score of the (floor(fps x n_volumes) + 1)-th best false
+    positive (a FROC's own points sit only at true positives' scores, which can leave no point under
+    the limit); the lowest score when every false positive fits."""
+    from slam.detection.metrics import match_predictions
+
+    scores = np.array([p.score for p in predictions], np.float64)
+    if not len(scores):
+        return 0.0
+    false = np.sort(scores[match_predictions(predictions, boxes, min_dist) < 0])[::-1]
+    allowed = int(np.floor(fps * n_volumes + 1e-9))
+    if allowed >= len(false):
+        return float(max(0.0, scores.min()))
+    return float(min(1.0, np.nextafter(false[allowed], np.inf)))
 
 
 def write_operating_point(weights: str | Path, threshold: float, note: str) -> None:
@@ -53,7 +64,8 @@ def write_operating_point(weights: str | Path, threshold: float, note: str) -> N
 
     path = config_path(weights)
     data = json.loads(path.read_text())
-    data.update(score_threshold=round(threshold, 4), operating_point=note)
+    # rounded up (6 decimals): never below the chosen point; saturating detectors need the decimals
+    data.update(score_threshold=min(1.0, math.ceil(threshold * 1e6) / 1e6), operating_point=note)
     path.write_text(json.dumps(data, indent=2) + "\n")
 
 
@@ -114,7 +126,7 @@ def evaluate_folder(weights: str | Path, data_dir: str | Path, out: str | Path |
         "slice_error_median": float(np.median(errors)) if errors else float("nan"),
         "slice_within_3": float(np.mean(np.array(errors) <= 3)) if errors else float("nan"),
         "operating_fps": operating_fps,
-        "operating_threshold": operating_threshold(result, operating_fps),
+        "operating_threshold": operating_threshold(predictions, boxes, min_dist, len(rows), operating_fps),
         "n_volumes": len(rows),
         "min_dist_mm": min_dist_mm,
         "representative_slice_accuracy": float(np.mean(hits)) if hits else float("nan"),

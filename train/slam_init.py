@@ -15,6 +15,8 @@ attention is trained, on the frozen extractor.
 
 4. Optionally (``--head-steps``) the FPN, RPN and RoI heads are fine-tuned on the fused maps of every
    cached study (as is and mirrored; lesion-free studies are negatives), extractor and attention frozen.
+5. The config gets ``slice_candidates`` (``--slice-candidates``, 50): at inference the fused map's best
+   boxes are rescored by the RoI heads on each sampled slice (``slam.detection.postprocess.rescore_by_slices``).
 
 With a sharp attention the fused maps are (close to) the representative slice's own features, which
 are what the baseline's heads were trained on, so the heads work as trained; the fine-tuning adapts
@@ -41,12 +43,14 @@ from train.slices import load_shards
 from train.validate import TOLERANCE
 
 
-def slam_from_baseline(baseline_path: str | Path, num_slices: int) -> torch.nn.Module:
-    """A SLAM model carrying every weight of the baseline at ``baseline_path``; only the attention is new."""
+def slam_from_baseline(baseline_path: str | Path, num_slices: int, slice_candidates: int = 0) -> torch.nn.Module:
+    """A SLAM model carrying every weight of the baseline at ``baseline_path``; only the attention is new.
+    ``slice_candidates``: the config's slice rescoring pool (``ModelConfig``; the RoI heads keep at least as many)."""
     baseline = load_model(baseline_path)
     if baseline.config.kind != "baseline":
         raise SlamError(f"{Path(baseline_path).name} is a {baseline.config.kind!r} model; a baseline is needed")
-    config = dataclasses.replace(baseline.config, kind="slam", num_slices=num_slices,
+    config = dataclasses.replace(baseline.config, kind="slam", num_slices=num_slices, slice_candidates=slice_candidates,
+                                 detections_per_image=max(baseline.config.detections_per_image, slice_candidates),
                                  extra={**baseline.config.extra, "initialised_from": Path(baseline_path).name})
     model = build_model(config)
     missing, unexpected = model.load_state_dict(baseline.state_dict(), strict=False)
@@ -164,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--head-steps", type=int, default=0,
                         help="then fine-tune the FPN, RPN and RoI heads on the fused maps this many steps (0: off)")
     parser.add_argument("--head-lr", type=float, default=2e-4, help="peak learning rate of that fine-tuning")
+    parser.add_argument("--slice-candidates", type=int, default=50,
+                        help="boxes of the fused map rescored on each sampled slice at inference (0: fused score only)")
     parser.add_argument("--max-studies", type=int, default=0, help="use at most this many training studies (0: all)")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto", help="for the C5 features")
@@ -177,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.max_studies:
         keep = keep[: args.max_studies]
     val_keep = np.flatnonzero(val["slice_target"] >= 0)
-    model = slam_from_baseline(args.baseline, int(train["volumes"].shape[1])).to(pick_device(args.device))
+    model = slam_from_baseline(args.baseline, int(train["volumes"].shape[1]), args.slice_candidates)
+    model = model.to(pick_device(args.device))
     pooled = pooled_c5(model, train["volumes"][keep])
     val_pooled = pooled_c5(model, val["volumes"][val_keep])
     model.cpu()

@@ -47,6 +47,11 @@ class ModelConfig:
     ``score_threshold``: the default operating point (a finding is shown at or above it), chosen
     on validation as ``operating_point`` says (e.g. "1 FP/volume on phantom-val"). ``max_findings``:
     at most this many findings per volume survive, after NMS across overlapping boxes.
+    ``slice_candidates`` (SLAM only): this many of the fused map's best boxes are scored again by the
+    RoI heads on each sampled slice's own features, and a box's score becomes the higher of its fused
+    and its best slice score (a mass sharp on a few slices is diluted in the attention-weighted map,
+    and a second mass at another depth is not what the attention chose); 0 keeps the fused score
+    only (the paper's). It needs ``detections_per_image`` >= it.
     A JSON written before a key existed loads with that key's default.
     """
 
@@ -72,6 +77,7 @@ class ModelConfig:
     score_threshold: float = 0.5
     operating_point: str = "not chosen on validation"
     max_findings: int = 4
+    slice_candidates: int = 0
     extra: dict = field(default_factory=dict)  # free-form notes (training run, data), kept in the JSON
 
     def __post_init__(self) -> None:
@@ -87,6 +93,9 @@ class ModelConfig:
             raise SlamError(f"grey_levels {self.grey_levels!r} is unknown; accepted: {', '.join(GREY_LEVELS)}")
         if not 0.0 <= self.score_threshold <= 1.0 or self.max_findings < 1:
             raise SlamError("score_threshold must be in [0, 1] and max_findings >= 1")
+        if not 0 <= self.slice_candidates <= self.detections_per_image:
+            raise SlamError(f"slice_candidates must be in 0..detections_per_image ({self.detections_per_image}); "
+                            f"got {self.slice_candidates}")
         if min(self.rpn_batch_per_image, self.box_batch_per_image) < 1:
             raise SlamError("rpn_batch_per_image and box_batch_per_image must be >= 1")
 

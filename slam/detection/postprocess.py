@@ -103,6 +103,19 @@ def slam_candidates(det: dict, weights: np.ndarray, volume: torch.Tensor, post: 
     return boxes[: post.max_detections], scores[: post.max_detections]
 
 
+def rescore_by_slices(boxes: np.ndarray, scores: np.ndarray, per_slice: np.ndarray, post: PostProcess
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """SLAM's slice rescoring (``ModelConfig.slice_candidates``): boxes (K, 4), their fused-map scores
+    (K,) and their scores on each sampled slice (K, N) -> each box scored the higher of its fused and
+    its best slice score, then the candidate floor, NMS across overlapping boxes and the best
+    ``max_detections``: (boxes (M, 4), scores (M,), per-slice scores (M, N)), best first."""
+    if len(scores):
+        scores = np.maximum(scores, per_slice.max(1)).astype(np.float32)
+    floor = np.flatnonzero(scores >= post.score_threshold)
+    keep = floor[suppress_overlaps(boxes[floor], scores[floor], post.nms_iou, post.nms_inside)][: post.max_detections]
+    return boxes[keep].reshape(-1, 4), scores[keep], per_slice[keep].reshape(-1, per_slice.shape[1])
+
+
 def slam_findings(det: dict, logits: np.ndarray, volume: torch.Tensor, indices: np.ndarray, post: PostProcess
                   ) -> tuple[np.ndarray, np.ndarray, int, int, np.ndarray]:
     """Training's validation (no per-slice features at hand): :func:`slam_candidates` from the slice

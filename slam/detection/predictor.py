@@ -9,7 +9,9 @@ volume) -> a slice and depth for every finding -> boxes mapped back to the ORIGI
 
 Every finding has its own slice and Z/Depth. SLAM: the RoI heads score the box on each sampled
 slice's own features (``SlamDetector.box_slice_scores``) and ``postprocess.slice_run`` takes the
-run of slices around the best one. Baseline: the slices its per-slice boxes were merged over
+run of slices around the best one; with ``ModelConfig.slice_candidates`` > 0 the fused map's best
+boxes are also rescored by their best slice (``postprocess.rescore_by_slices``). Baseline: the
+slices its per-slice boxes were merged over
 (``slam.detection.baseline``). Findings are candidates down to a low floor (0.05, what the DBTex
 CSV and a FROC need); the model's operating point (``ModelConfig.score_threshold``, chosen on
 validation: ``Predictor.threshold``) says which count as findings (:func:`verdict`).
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +34,7 @@ from slam.detection.model import load_model
 from slam.detection.postprocess import (
     PostProcess,
     keep_best,
+    rescore_by_slices,
     slam_candidates,
     slice_run,
     slice_weights_over_volume,
@@ -221,10 +224,15 @@ class Predictor:
         det, logits, levels, size = self.model.detect_volume(volume)
         logits = logits.float().cpu().numpy()
         weights = softmax(logits)
-        boxes, scores = slam_candidates(det, weights, volume, self.post)
+        pool = self.config.slice_candidates
+        # rescoring: the floor applies to the rescored boxes, so the pool is taken below it
+        post = replace(self.post, score_threshold=0.0, max_detections=pool) if pool else self.post
+        boxes, scores = slam_candidates(det, weights, volume, post)
         per_slice = self.model.box_slice_scores(levels, torch.from_numpy(boxes).to(self.device), size)
-        runs = np.array([slice_run(s, indices, self.post.depth_fraction) for s in per_slice.float().cpu().numpy()],
-                        np.int64).reshape(-1, 3)  # fmt: skip
+        per_slice = per_slice.float().cpu().numpy()
+        if pool:
+            boxes, scores, per_slice = rescore_by_slices(boxes, scores, per_slice, self.post)
+        runs = np.array([slice_run(s, indices, self.post.depth_fraction) for s in per_slice], np.int64).reshape(-1, 3)
         return (boxes, scores, runs[:, 1], runs[:, 2], runs[:, 0], slice_weights_over_volume(weights, indices, depth),
                 int(indices[int(np.argmax(weights))]), logits)  # fmt: skip
 
