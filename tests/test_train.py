@@ -538,3 +538,14 @@ def test_operating_point_lies_between_false_positive_scores():
     assert 0.97 < t <= 0.97 + 1e-9
     assert operating_threshold(predictions, [mass], 15.6, 2, 2.0) == pytest.approx(0.2)  # every FP fits
     assert operating_threshold([], [mass], 15.6, 2, 1.0) == 0.0
+
+
+def test_correlated_noise_keeps_its_std_and_is_correlated():
+    from train.baseline import correlated_noise
+
+    rng = np.random.default_rng(0)
+    white, blurred = correlated_noise((256, 256), 0.02, 0.0, rng), correlated_noise((256, 256), 0.02, 1.5, rng)
+    def neighbour_corr(a):
+        return float(np.corrcoef(a[:, :-1].ravel(), a[:, 1:].ravel())[0, 1])
+    assert white.std() == pytest.approx(0.02, rel=0.05) and blurred.std() == pytest.approx(0.02, rel=0.05)
+    assert abs(neighbour_corr(white)) < 0.05 and neighbour_corr(blurred) > 0.6

@@ -5,7 +5,7 @@
 Each step draws ``data.batch_size`` slices from the shards of ``data.train`` (``train.slices``;
 shards that appear while training are picked up at the next epoch): ``data.positive_fraction`` of
 them with a mass (its central slice or a neighbour, its box), the rest lesion-free slices; each is
-augmented (zoom, flips, contrast, gamma, noise, blur) and cropped to ``data.crop`` around a mass
+augmented (zoom, flips, contrast, gamma, white or correlated noise, blur) and cropped to ``data.crop`` around a mass
 (anywhere for a negative). AdamW with a linear warm-up and a cosine decay over all epochs.
 
 After every epoch: ``last.*`` (resumable: optimizer, schedule, step, CPU time) and a validation row
@@ -37,6 +37,16 @@ from train.slices import load_shards
 VAL_MM_PER_PX = 0.68  # small phantom studies: ~260 mm field over 384 input rows
 
 
+def correlated_noise(shape: tuple[int, int], sigma: float, corr_px: float, rng: np.random.Generator) -> np.ndarray:
+    """Gaussian noise (h, w) float32 of std ``sigma``, blurred by a Gaussian of ``corr_px`` pixels (as
+    detectors and reconstructions correlate it) and rescaled to keep that std; white below 0.3 px."""
+    noise = rng.normal(0.0, 1.0, shape).astype(np.float32)
+    if corr_px >= 0.3:
+        noise = cv2.GaussianBlur(noise, (0, 0), corr_px)
+        noise /= max(float(noise.std()), 1e-6)
+    return noise * np.float32(sigma)
+
+
 def augment_slice(image: np.ndarray, boxes: np.ndarray, aug: SliceAugment, rng: np.random.Generator
                   ) -> tuple[np.ndarray, np.ndarray]:
     """One slice (h, w) uint8 and its boxes (K, 4) xyxy -> zoomed, flipped, grey-level-jittered float32
@@ -61,7 +71,8 @@ def augment_slice(image: np.ndarray, boxes: np.ndarray, aug: SliceAugment, rng: 
     if rng.random() < aug.blur_p:
         out = cv2.GaussianBlur(out, (0, 0), float(rng.uniform(0.5, 1.2)))
     if rng.random() < aug.noise_p:
-        out = out + rng.normal(0.0, rng.uniform(*aug.noise_sigma), out.shape).astype(np.float32)
+        out = out + correlated_noise(out.shape, float(rng.uniform(*aug.noise_sigma)),
+                                     float(rng.uniform(*aug.noise_corr_px)), rng)
     out = np.where(tissue, np.clip(out, 0.0, 1.0), img)
     return out.astype(np.float32), boxes.astype(np.float32)
 

@@ -219,6 +219,8 @@ class SliceAugment:
     gamma: float = key(0.25, "gamma, exp(+- this)")
     noise_p: float = key(0.3, "probability of added Gaussian noise")
     noise_sigma: tuple[float, float] = key((0.005, 0.03), "noise standard deviation range on the [0, 1] scale")
+    noise_corr_px: tuple[float, float] = key((0.0, 0.0), "noise correlation: Gaussian sigma range (px) the added "
+                                             "noise is blurred by, rescaled to keep its std (0: white)")
     blur_p: float = key(0.2, "probability of a Gaussian blur (sigma 0.5-1.2 px)")
 
 

@@ -201,6 +201,16 @@ export function getEngine(): RenderingEngine {
 	return engine;
 }
 
+/** Draw the viewports Cornerstone has flagged for its next animation frame now: a slice set from a key
+ * press is then on the canvas before the frame is composed, one frame sooner than at the next
+ * requestAnimationFrame. Cornerstone has no public call for this (the rAF callback of the engine's
+ * implementation is called); where it is missing, the next frame draws them as before. */
+export function renderFlaggedNow(): void {
+	type Flagged = { _renderFlaggedViewports?: () => void };
+	const inner = (engine as unknown as { _implementation?: Flagged } | null)?._implementation;
+	inner?._renderFlaggedViewports?.();
+}
+
 export function toolGroup() {
 	return ToolGroupManager.getToolGroup(TOOL_GROUP_ID)!;
 }

@@ -15,6 +15,7 @@ export interface ViewportMetrics {
 export interface Metrics {
 	viewports: Record<string, ViewportMetrics>;
 	sliceLatenciesMs: number[]; // key press -> the frame after the new slice was rendered
+	sliceDrawnMs: number[]; // key press -> the new slice drawn on the canvas (shown at the next frame)
 	keyAt: number | null;
 	lastSmClick: { viewport: string; x: number; y: number; slice: number } | null; // display-stack pixel
 	renderer: { backend: "cpu" | "gpu"; webgl: string } | null; // Cornerstone's rendering path, the WebGL renderer
@@ -27,6 +28,6 @@ declare global {
 }
 
 export function metrics(): Metrics {
-	if (!window.__slamviewer) window.__slamviewer = { viewports: {}, sliceLatenciesMs: [], keyAt: null, lastSmClick: null, renderer: null };
+	if (!window.__slamviewer) window.__slamviewer = { viewports: {}, sliceLatenciesMs: [], sliceDrawnMs: [], keyAt: null, lastSmClick: null, renderer: null };
 	return window.__slamviewer;
 }
