@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from slam.io import write_volume_dicom  # noqa: E402
-from tests.test_security import call, file_data, upload  # noqa: E402
+from tests.test_security import call, file_data, tab, upload  # noqa: E402
 from tests.webapp_support import AppServer, breast_volume  # noqa: E402
 
 VIEWS = (("R", "CC"), ("L", "CC"), ("R", "MLO"), ("L", "MLO"))
@@ -74,12 +74,12 @@ def main() -> int:
         server = AppServer({"GRADIO_TEMP_DIR": str(tmp / "gradio"), "SLAM_APP_LOG": str(tmp / "app.log"),
                             "SLAM_MAX_UPLOAD": "4gb"}, timeout=180)
         try:
+            browser = tab(server.url)  # one tab's cookies: a load accepts only that tab's uploads
             t = time.perf_counter()
-            stored = upload(server.url, *paths)
+            stored = upload(browser, *paths)
             uploaded = time.perf_counter() - t
             t0 = time.perf_counter()
-            kind, outputs = call(server.url, "open_files", [[file_data(p) for p in stored], False],
-                                 session="bench")
+            kind, outputs = call(browser, "open_files", [[file_data(p) for p in stored], False], session="bench")
             opened = time.perf_counter() - t0
             assert kind == "complete", outputs
             value = next(o for o in outputs if isinstance(o, dict) and "viewports" in o)
@@ -101,10 +101,11 @@ def main() -> int:
             rendered = []
             for k in range(10):
                 t = time.perf_counter()
-                kind, _ = call(server.url, "show_slice", [k + 1, "Original", 1600, 2400, False, 1, 0.5, 0.5, True,
+                kind, _ = call(browser, "show_slice", [k + 1, "Original", 1600, 2400, False, 1, 0.5, 0.5, True,
                                                           0.5, False], session="bench")
                 rendered.append(time.perf_counter() - t)
             rss = server.rss_bytes()
+            browser.close()
         finally:
             server.stop()
     raw = [p["rows"] * p["columns"] * 2 * p["slices"] for p in ports]

@@ -71,10 +71,14 @@ def test_mixed_series_named(tmp_path, volume_left):
     views = load_views(tmp_path / "s")
     assert sorted(v.depth for v in views) == [len(volume_left)] * 2 + [2 * len(volume_left)]
     assert {str(v.header.SeriesInstanceUID) for v in views if v.depth == len(volume_left)} == {"1.2.3.4", "1.2.3.5"}
-    # the pixel limit holds for the views together, not for each: room for the largest view alone is refused
-    largest = max(v.pixels.nbytes for v in views)
+    # the exam's pixel limit holds for the views together, not for each: room for the largest view alone is
+    # refused, while each view needs only to fit the per-view limit
+    largest, total = max(v.pixels.nbytes for v in views), sum(v.pixels.nbytes for v in views)
     with pytest.raises(SlamError, match="limit"):
-        load_views(tmp_path / "s", LoadLimits(max_pixel_bytes=largest + 1))
+        load_views(tmp_path / "s", LoadLimits(max_exam_pixel_bytes=largest + 1))
+    assert len(load_views(tmp_path / "s", LoadLimits(max_pixel_bytes=largest, max_exam_pixel_bytes=total))) == 3
+    with pytest.raises(SlamError, match="limit"):
+        load_views(tmp_path / "s", LoadLimits(max_pixel_bytes=largest - 1, max_exam_pixel_bytes=total))
 
 
 def test_declared_dimensions_over_limit_checked_before_decoding(tmp_path, volume_left):

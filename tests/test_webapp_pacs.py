@@ -146,7 +146,7 @@ def test_fetch_a_view_and_the_exam(env):
     view_bytes = 12 * ROWS * COLS * 2
     with pytest.raises(SlamError, match="exceeds the 0.0 GiB limit"):  # the budget bounds one view ...
         panel.fetch(env.url, views[:1], LoadLimits(), view_bytes - 1)
-    with pytest.raises(SlamError, match="open one view at a time"):  # ... and the exam's views together
+    with pytest.raises(SlamError, match="open fewer views at a time"):  # ... and the exam's views together
         panel.fetch(env.url, views, LoadLimits(), view_bytes)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from slam.errors import SlamError
 from slam.imaging.sm import synthetic_mammogram
 from slam.io import LoadLimits, Study, load_views, split_studies
+from slam.io.limits import exam_room
 from webapp import settings, stack_api, zerogpu
 from webapp.loading import OVER_PIXEL_LIMIT
 from webapp.state import SessionStore
@@ -103,8 +104,8 @@ def load_exam(paths: Sequence[Path], limits: LoadLimits, scratch_dir: str | os.P
     studies, notices = [], []
     for group in split_studies(paths, limits):
         name = group[0].name if len(group) == 1 else f"{len(group)} files"
-        # the pixel limit (the session's room) holds for the exam: each source gets what the ones before left
-        left = dataclasses.replace(limits, max_pixel_bytes=limits.max_pixel_bytes - sum(s.pixels.nbytes for s in studies))
+        # the exam's pixel limit holds for its views together: each source gets what the ones before left
+        left = exam_room(limits, sum(s.pixels.nbytes for s in studies))
         try:
             studies.extend(load_views(group[0] if len(group) == 1 else group, limits=left, scratch_dir=scratch_dir))
         except SlamError as exc:
@@ -132,11 +133,12 @@ def open_exam_into(store: SessionStore, key: str, paths: Sequence[Path], label: 
     """
     session = store.get(key)
     room = store.room_for(key)
-    budget = dataclasses.replace(limits, max_pixel_bytes=min(limits.max_pixel_bytes, room))
+    budget = dataclasses.replace(limits, max_pixel_bytes=min(limits.max_pixel_bytes, room),
+                                 max_exam_pixel_bytes=min(limits.max_exam_pixel_bytes, room))
     try:
         studies, notices = load_exam(paths, budget, session.workdir)
     except SlamError as exc:
-        if room < limits.max_pixel_bytes and any(m in str(exc) for m in OVER_PIXEL_LIMIT):
+        if room < limits.max_exam_pixel_bytes and any(m in str(exc) for m in OVER_PIXEL_LIMIT):
             raise SlamError(store.full_message(None, room)) from None  # over the room left, not the loader's cap
         raise
     views = place_exam(store, key, studies, label)

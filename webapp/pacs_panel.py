@@ -28,6 +28,7 @@ from slam.io.dicomweb import (
     retrieve_study,
     search_studies,
 )
+from slam.io.limits import exam_room
 
 RESULT_HEADERS = ["Date", "Patient", "Accession", "Description", "Images"]
 HIDDEN = "hidden"
@@ -98,8 +99,8 @@ def fetch(url: str, views: Sequence[InstanceMatch], limits: LoadLimits, budget_b
           progress: Callable[[int, int, int], None] | None = None, *, timeout: float = 30.0) -> list[Study]:
     """Retrieve ``views`` (WADO-RS, frame by frame) as Studies, in order.
 
-    Together they may hold at most ``min(limits.max_pixel_bytes, budget_bytes)`` bytes of pixels
-    (each view is checked on its metadata before its frames are fetched); whether they fit beside the
+    Together they may hold at most ``min(limits.max_exam_pixel_bytes, budget_bytes)`` bytes of pixels, each
+    at most ``limits.max_pixel_bytes`` (each view is checked on its metadata before its frames are fetched); whether they fit beside the
     other sessions' studies is the caller's decision. ``progress(view index, frames done, frames)``;
     ``timeout`` seconds per request (every search, listing and fetch takes one).
 
@@ -107,16 +108,16 @@ def fetch(url: str, views: Sequence[InstanceMatch], limits: LoadLimits, budget_b
         SlamError: as :func:`slam.io.dicomweb.retrieve_study`, or the views are over the byte limit.
     """
     client = connect(url, timeout=timeout)
-    allowed = min(limits.max_pixel_bytes, budget_bytes)
+    allowed = min(limits.max_exam_pixel_bytes, budget_bytes)
     studies: list[Study] = []
     for index, view in enumerate(views):
         used = sum(int(s.pixels.nbytes) for s in studies)
         if used >= allowed:
             raise SlamError(f"the exam's views need more than the {allowed / 2**20:.0f} MiB of image memory one "
-                            "load may use; open one view at a time")
+                            "exam may use; open fewer views at a time")
         report = functools.partial(progress, index) if progress is not None else None
         studies.append(retrieve_study(client, view.study_uid, sop_uid=view.sop_uid, progress=report,
-                                      limits=dataclasses.replace(limits, max_pixel_bytes=allowed - used)))
+                                      limits=exam_room(dataclasses.replace(limits, max_exam_pixel_bytes=allowed), used)))
     return studies
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, fields
 
@@ -21,6 +22,9 @@ class LoadLimits:
         min_slices, max_slices: accepted stack depth.
         max_rows, max_columns: accepted slice size, pixels.
         max_pixel_bytes: the decoded volume's size, bytes; a caller with a memory budget passes what is left.
+        max_exam_pixel_bytes: the views of one exam together (``load_views``: a zip or folder of an exam; the
+            web app's and the PACS panel's exams), bytes: four BCS-DBT views are ~2.4 GiB; each view also
+            stays within ``max_pixel_bytes``.
         max_compression_ratio: declared pixel bytes over the file's bytes, for compressed transfer syntaxes.
         max_header_reads: file reads while parsing a DICOM header (about one per element; the example
             studies need ~200, a 400-frame enhanced header a few thousand); bounds the time a header of
@@ -36,10 +40,11 @@ class LoadLimits:
     max_rows: int = 4096
     max_columns: int = 4096
     max_pixel_bytes: int = 1536 * 1024**2
+    max_exam_pixel_bytes: int = 3 * 1024**3
     max_compression_ratio: float = 100.0
     max_header_reads: int = 20_000
     max_zip_members: int = 1000
-    max_zip_bytes: int = 2 * 1024**3
+    max_zip_bytes: int = 3 * 1024**3
     max_zip_ratio: float = 50.0
     max_seconds: float = 120.0
 
@@ -50,6 +55,14 @@ class LoadLimits:
                 raise SlamError(f"LoadLimits.{spec.name}={value!r}; accepted: a number >= 0")
         if self.min_slices > self.max_slices:
             raise SlamError(f"LoadLimits: min_slices {self.min_slices} > max_slices {self.max_slices}")
+
+
+def exam_room(limits: LoadLimits, used: int) -> LoadLimits:
+    """``limits`` for the next view of an exam whose views so far hold ``used`` pixel bytes: the exam
+    keeps what is left of ``max_exam_pixel_bytes``, and the view may take at most that (and at most
+    ``max_pixel_bytes``)."""
+    left = max(0, limits.max_exam_pixel_bytes - used)
+    return dataclasses.replace(limits, max_pixel_bytes=min(limits.max_pixel_bytes, left), max_exam_pixel_bytes=left)
 
 
 class Deadline:

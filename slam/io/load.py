@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 import tempfile
@@ -17,7 +16,7 @@ import numpy as np
 from slam.errors import SlamError
 from slam.imaging.display import robust_window
 from slam.io.dicom_read import edge_laterality, load_multiframe, load_series, read_header, sniff_dicom
-from slam.io.limits import Deadline, LoadLimits
+from slam.io.limits import Deadline, LoadLimits, exam_room
 from slam.io.study import LATERALITIES, VIEWS, Study
 
 ACCEPTED = "a multi-frame DICOM, single-frame DICOM files of one series, a .zip of either, or a .npy/.npz volume"
@@ -57,7 +56,7 @@ def load_views(source: str | os.PathLike | Sequence[str | os.PathLike], limits: 
     """Load every DBT view in ``source``: as :func:`load_study`, except that a directory, a list of files or a
     ``.zip`` may hold a whole exam: each multi-frame DICOM in it is one view, and so are the single-frame
     files of each series (SeriesInstanceUID), in the order found. ``limits`` hold for the source as a whole
-    (the views' pixels together stay within ``max_pixel_bytes``).
+    (the views' pixels together stay within ``max_exam_pixel_bytes``, each view within ``max_pixel_bytes``).
 
     Raises:
         SlamError: as :func:`load_study` (one view that fails fails the whole source).
@@ -151,8 +150,8 @@ def _dicom_views(paths: Sequence[Path], limits: LoadLimits, deadline: Deadline) 
             series.setdefault(str(header.get("SeriesInstanceUID", "")), []).append(i)
     views: list[Study] = []
     for members in sources + list(series.values()):
-        # the pixel limit holds for the views together: each view gets what the ones before it left
-        left = dataclasses.replace(limits, max_pixel_bytes=limits.max_pixel_bytes - sum(v.pixels.nbytes for v in views))
+        # the exam's pixel limit holds for the views together: each view gets what the ones before it left
+        left = exam_room(limits, sum(v.pixels.nbytes for v in views))
         if len(members) == 1 and int(headers[members[0]].get("NumberOfFrames", 1) or 1) > 1:
             views.append(load_multiframe(dicom_paths[members[0]], left, deadline, headers[members[0]]))
         else:
