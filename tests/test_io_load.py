@@ -156,3 +156,27 @@ def test_zip_of_npy(tmp_path, volume_left):
         zf.write(tmp_path / "v.npy", "volume.npy")
     study = load_study(tmp_path / "v.zip")
     assert study.source_format == "zip: npy" and np.array_equal(study.pixels, volume_left)
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_uncompressed_frames_read_in_one_go_equal_pydicom(tmp_path, volume_left, signed, monkeypatch):
+    # Explicit and implicit VR little endian go straight from the file into the volume; the bits above
+    # BitsStored (12) hold garbage here (an overlay, a careless writer) and must be cleared or sign-extended
+    # exactly as pydicom's own decoding does; a single-frame series takes the same path.
+    rng = np.random.default_rng(0)
+    raw = (volume_left.astype(np.int32) & 0x0FFF) | (rng.integers(0, 16, volume_left.shape) << 12)
+    for implicit in (False, True):
+        path = write_volume_dicom(tmp_path / f"{implicit}{signed}.dcm", volume_left, bits_stored=12)
+        ds = pydicom.dcmread(path)
+        ds.PixelRepresentation = int(signed)
+        ds.PixelData = raw.astype(np.uint16).tobytes()
+        if implicit:
+            ds.file_meta.TransferSyntaxUID = pydicom.uid.ImplicitVRLittleEndian
+        ds.save_as(path, enforce_file_format=True)
+        expected = pydicom.dcmread(path).pixel_array
+        assert expected.dtype == (np.int16 if signed else np.uint16) and (expected < 0).any() == signed
+        with monkeypatch.context() as patch:  # not through the per-frame decoders
+            patch.setattr("slam.io.dicom_read.iter_pixels", lambda *a, **k: iter(()))
+            assert np.array_equal(load_study(path).pixels, expected)
+    series = write_series_dicom(tmp_path / "series", volume_left[:10], bits_stored=12)
+    assert np.array_equal(load_study(series).pixels, volume_left[:10])
