@@ -93,7 +93,7 @@ def test_detect_volume_is_the_forward_pass(model):
 
 
 def test_fused_fpn_is_the_weighted_mean_of_the_per_slice_fpn(model):
-    # What lets the RoI heads score single slices (box_slice_scores): the FPN is affine, the weights sum to 1.
+    # What lets the RoI heads score single slices (box_slice_logits): the FPN is affine, the weights sum to 1.
     model.eval()
     torch.manual_seed(4)
     with torch.no_grad():
@@ -117,7 +117,7 @@ def _heads_on_each_slice_alone(model, volume: torch.Tensor, boxes: torch.Tensor)
     return torch.stack(out, 1)
 
 
-def test_box_slice_scores_are_the_heads_on_each_slice_alone(model):
+def test_box_slice_logits_are_the_heads_on_each_slice_alone(model):
     # A box's score on slice n is the score the RoI heads give it when the volume is slice n alone;
     # the FPN computed on the box's window only gives the same, at the map edges too.
     model.eval()
@@ -130,14 +130,14 @@ def test_box_slice_scores_are_the_heads_on_each_slice_alone(model):
     boxes = torch.cat([boxes, torch.cat([corner, corner + 0.5 + torch.rand(12, 2) * 40], 1).clamp(max=96)])
     with torch.no_grad():
         _, _, levels, size = model.detect_volume(volume)
-        scores = model.box_slice_scores(levels, boxes, size)
+        scores = torch.sigmoid(model.box_slice_logits(levels, boxes, size))
         assert scores.shape == (16, 4) and ((scores >= 0) & (scores <= 1)).all()
         torch.testing.assert_close(scores, _heads_on_each_slice_alone(model, volume, boxes), rtol=1e-4, atol=1e-5)
         assert (scores[0] - scores[0, 0]).abs().max() > 1e-4  # different slices, different scores
-        assert model.box_slice_scores(levels, torch.zeros(0, 4), size).shape == (0, 4)
+        assert model.box_slice_logits(levels, torch.zeros(0, 4), size).shape == (0, 4)
 
 
-def test_box_slice_scores_on_every_pyramid_level():
+def test_box_slice_logits_on_every_pyramid_level():
     # Boxes of >= 224 px go to the coarser FPN levels (torchvision's level mapper): same result there.
     torch.manual_seed(6)
     model = build_model(ModelConfig(backbone="resnet18", num_slices=2, input_size=(480, 480), fpn_channels=16)).eval()
@@ -146,7 +146,7 @@ def test_box_slice_scores_on_every_pyramid_level():
                           [470.0, 480.0, 480.0, 480.0]])  # the last: a zero-height box on the bottom edge  # fmt: skip
     with torch.no_grad():
         _, _, levels, size = model.detect_volume(volume)
-        scores = model.box_slice_scores(levels, boxes, size)
+        scores = torch.sigmoid(model.box_slice_logits(levels, boxes, size))
         torch.testing.assert_close(scores, _heads_on_each_slice_alone(model, volume, boxes), rtol=1e-4, atol=1e-5)
 
 

@@ -231,8 +231,10 @@ class SlamDetector(FasterRCNN):
         detections, _ = self.detect_fused(fuse(levels, logits), images)
         return detections[0], logits[0], [f[0] for f in levels], images.image_sizes[0]
 
-    def box_slice_scores(self, levels: list[Tensor], boxes: Tensor, image_size: tuple[int, int]) -> Tensor:
-        """Each box's lesion probability on each slice of its own, (K, N): the FPN, the RoIAlign and
+    def box_slice_logits(self, levels: list[Tensor], boxes: Tensor, image_size: tuple[int, int]) -> Tensor:
+        """Each box's lesion logit on each slice of its own, (K, N): the lesion class's logit minus the
+        background's (its sigmoid is the heads' lesion probability; the logit does not saturate where
+        float32 probabilities of a clear mass read 1.0 on many slices alike): the FPN, the RoIAlign and
         the RoI heads (box head, classifier) run on every sampled slice's own C3..C5 (``levels``,
         each (N, C, h, w), from :meth:`detect_volume`) for ``boxes`` (K, 4) x1, y1, x2, y2 in input
         pixels. Where along the slices the heads see the lesion in a box is its depth
@@ -273,7 +275,7 @@ class SlamDetector(FasterRCNN):
             shifted = box - box.new_tensor([cols[0], rows[0], cols[0], rows[0]]) / scale
             pooled.append(roi_align(window, [shifted[None]] * n, pool.output_size, scale, pool.sampling_ratio))
         class_logits, _ = self.roi_heads.box_predictor(self.roi_heads.box_head(torch.cat(pooled)))
-        return class_logits.softmax(-1)[:, 1].reshape(k, n)
+        return (class_logits[:, 1] - class_logits[:, 0]).reshape(k, n)
 
     def _fpn_window(self, levels: list[Tensor], level: int, rows: tuple[int, int], cols: tuple[int, int]) -> Tensor:
         """FPN output ``level`` on map cells rows[0]:rows[1], cols[0]:cols[1] only: (N, F, h, w), equal

@@ -14,9 +14,10 @@ Background rule (design.md §5): drop a box when >= 90 % of the input pixels ins
 slice it is reported on, are < 0.1 (it sits on the background).
 
 Depth of a finding (:func:`slice_run`): from a score per sampled slice, s (N,). For SLAM, s is the
-RoI heads' lesion probability of the box on each sampled slice's own features
-(``SlamDetector.box_slice_scores``); the box's floor is subtracted, c = s - min(s), p* = argmax c is
-the finding's slice, and the finding spans the contiguous run of sampled positions around p* with
+RoI heads' lesion logit of the box on each sampled slice's own features
+(``SlamDetector.box_slice_logits``: logits, as the float32 probabilities of a clear mass saturate at
+1.0 over many slices and would hide its sharpest one); the box's floor is subtracted, c = s - min(s),
+p* = argmax c is the finding's slice, and the finding spans the contiguous run of sampled positions around p* with
 c >= ``fraction`` (0.5) x c[p*]; Z = original index of the first, Depth = original index of the
 last - Z + 1. The finding's slice is refined between sampled slices by the parabola through p* and
 its neighbours, and the run is made symmetric about it (widened to its longer side, narrowed where
@@ -106,14 +107,14 @@ def slam_candidates(det: dict, weights: np.ndarray, volume: torch.Tensor, post: 
 def rescore_by_slices(boxes: np.ndarray, scores: np.ndarray, per_slice: np.ndarray, post: PostProcess
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """SLAM's slice rescoring (``ModelConfig.slice_candidates``): boxes (K, 4), their fused-map scores
-    (K,) and their scores on each sampled slice (K, N) -> each box scored the higher of its fused and
-    its best slice score, then the candidate floor, NMS across overlapping boxes and the best
-    ``max_detections``: (boxes (M, 4), scores (M,), per-slice scores (M, N)), best first."""
+    (K,) and their lesion probabilities on each sampled slice (K, N) -> each box scored the higher of its
+    fused and its best slice score, then the candidate floor, NMS across overlapping boxes and the best
+    ``max_detections``: (boxes (M, 4), scores (M,) float32, the kept rows' indices (M,)), best first."""
     if len(scores):
         scores = np.maximum(scores, per_slice.max(1)).astype(np.float32)
     floor = np.flatnonzero(scores >= post.score_threshold)
     keep = floor[suppress_overlaps(boxes[floor], scores[floor], post.nms_iou, post.nms_inside)][: post.max_detections]
-    return boxes[keep].reshape(-1, 4), scores[keep], per_slice[keep].reshape(-1, per_slice.shape[1])
+    return boxes[keep].reshape(-1, 4), scores[keep], keep
 
 
 def slam_findings(det: dict, logits: np.ndarray, volume: torch.Tensor, indices: np.ndarray, post: PostProcess

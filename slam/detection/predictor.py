@@ -8,7 +8,7 @@ volume) -> a slice and depth for every finding -> boxes mapped back to the ORIGI
 (``coords``: "stored" by default, or "display") and original slice indices.
 
 Every finding has its own slice and Z/Depth. SLAM: the RoI heads score the box on each sampled
-slice's own features (``SlamDetector.box_slice_scores``) and ``postprocess.slice_run`` takes the
+slice's own features (``SlamDetector.box_slice_logits``) and ``postprocess.slice_run`` takes the
 run of slices around the best one; with ``ModelConfig.slice_candidates`` > 0 the fused map's best
 boxes are also rescored by their best slice (``postprocess.rescore_by_slices``). Baseline: the
 slices its per-slice boxes were merged over
@@ -228,10 +228,11 @@ class Predictor:
         # rescoring: the floor applies to the rescored boxes, so the pool is taken below it
         post = replace(self.post, score_threshold=0.0, max_detections=pool) if pool else self.post
         boxes, scores = slam_candidates(det, weights, volume, post)
-        per_slice = self.model.box_slice_scores(levels, torch.from_numpy(boxes).to(self.device), size)
-        per_slice = per_slice.float().cpu().numpy()
-        if pool:
-            boxes, scores, per_slice = rescore_by_slices(boxes, scores, per_slice, self.post)
+        per_slice = self.model.box_slice_logits(levels, torch.from_numpy(boxes).to(self.device), size)
+        per_slice = per_slice.double().cpu().numpy()
+        if pool:  # rescored on the probabilities, the slice found on the logits
+            boxes, scores, keep = rescore_by_slices(boxes, scores, 1.0 / (1.0 + np.exp(-per_slice)), self.post)
+            per_slice = per_slice[keep]
         runs = np.array([slice_run(s, indices, self.post.depth_fraction) for s in per_slice], np.int64).reshape(-1, 3)
         return (boxes, scores, runs[:, 1], runs[:, 2], runs[:, 0], slice_weights_over_volume(weights, indices, depth),
                 int(indices[int(np.argmax(weights))]), logits)  # fmt: skip
