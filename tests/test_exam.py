@@ -120,7 +120,7 @@ def test_exam_detection_scores_and_findings_in_stack_pixels(store):
     store.close("s3")
 
 
-def test_a_view_without_pixel_spacing_is_left_out_of_the_viewer_with_a_notice(store, tmp_path):
+def test_a_view_without_pixel_spacing_is_shown_in_pixels_with_a_notice(store, tmp_path):
     import numpy as np
 
     npz = tmp_path / "volume.npz"
@@ -128,5 +128,7 @@ def test_a_view_without_pixel_spacing_is_left_out_of_the_viewer_with_a_notice(st
     views, notices = exam.open_exam_into(store, "s4", [PATHS[1], npz], "upload", LoadLimits())
     assert [v.id for v in views] == ["VIEW1", "LCC"] and views[0].study.pixel_spacing is None
     assert notices == [f"VIEW1: {exam.NO_SPACING}"]
-    assert [p["id"] for p in exam.viewer_value(views)["viewports"]] == ["LCC"]
+    ports = {p["id"]: p for p in exam.viewer_value(views)["viewports"]}
+    assert list(ports) == ["VIEW1", "LCC"]  # hung as it came, measured in pixels in the viewer
+    assert ports["VIEW1"]["pixel_spacing_mm"] is None and ports["LCC"]["pixel_spacing_mm"] is not None
     store.close("s4")

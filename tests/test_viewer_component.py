@@ -419,6 +419,42 @@ def test_zoom_beyond_display_resolution_fetches_the_native_region(zoom_demo, sho
         assert out_w <= round((x1 - x0) * spec["full_columns"] / spec["columns"]) + 1, "never beyond native"
 
 
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_view_without_spacing_measures_in_pixels(tmp_path):
+    # A file with no pixel spacing (an .npz, a secondary capture): the ruler and the probe give display-stack
+    # pixels, never a made-up mm, and no scale bar is drawn.
+    _require_chromium()
+    pytest.importorskip("gradio_slamviewer", reason="pip install ./components/slamviewer")
+    process, url, value = _start_demo(tmp_path / "nospacing.log", "--views", "1", "--no-spacing")
+    try:
+        spec = value["viewports"][0]
+        assert spec["pixel_spacing_mm"] is None
+        with _browser_page(url, 1) as page:
+            assert page.locator(f'[data-viewport="{spec["id"]}"] .scale').count() == 0
+            page.click("button:has-text('ruler')")
+            canvas = page.locator(f'[data-viewport="{spec["id"]}"] canvas').first.bounding_box()
+            px_per_pixel = min(canvas["width"] / spec["columns"], canvas["height"] / spec["rows"])
+            x = canvas["x"] + canvas["width"] - spec["columns"] * px_per_pixel / 2
+            cy, length_px = canvas["y"] + canvas["height"] / 2, 200
+            page.mouse.move(x, cy - length_px / 2)
+            page.mouse.down()
+            page.mouse.move(x, cy + length_px / 2, steps=10)
+            page.mouse.up()
+            page.wait_for_timeout(500)
+            texts = page.eval_on_selector_all(f'[data-viewport="{spec["id"]}"] svg text',
+                                              "nodes => nodes.map(n => n.textContent)")
+            assert not any(t.strip().endswith("mm") for t in texts), texts
+            lengths = [float(t.split()[0]) for t in texts if t.strip().endswith(" px") and _number(t.split()[0])]
+            assert lengths and abs(lengths[0] - length_px / px_per_pixel) / (length_px / px_per_pixel) < 0.02, texts
+            page.mouse.move(x, cy)
+            page.wait_for_function(f"() => document.querySelector('[data-viewport=\"{spec['id']}\"] .readout')"
+                                   ".innerText.includes(' px')")
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
 def _value(**changes) -> dict:
     viewport = {"id": "RCC", "position": 0, "slices": 4, "rows": 8, "columns": 6, "pixel_spacing_mm": [0.1, 0.1],
                 "stack_url": "/slam/stack/T/{index}", "window": {"center": 1.0, "width": 2.0}}
@@ -429,6 +465,7 @@ def test_check_value_accepts_the_contract_and_names_what_is_wrong():
     viewer = pytest.importorskip("gradio_slamviewer")
     assert viewer.check_value(None) is None
     assert viewer.check_value(_value()) == _value()
+    assert viewer.check_value(_value(pixel_spacing_mm=None)) == _value(pixel_spacing_mm=None)  # measured in px
     bad = {"position": (5, "position is 5; 0, 1, 2 or 3"), "stack_url": ("/slam/stack/T", "lacks '{index}'"),
            "rows": (0, "rows is 0; a positive integer"), "pixel_spacing_mm": ([0.1], "[row_mm, column_mm]")}
     for key, (wrong, message) in bad.items():

@@ -26,7 +26,7 @@ from webapp.viewing import study_presets
 
 HANGING = ("RCC", "LCC", "RMLO", "LMLO")  # position 0 top-left, 1 top-right, 2 bottom-left, 3 bottom-right
 EXAM_HEADERS = ["View", "#", "Score", "Slices"]
-NO_SPACING = "no pixel spacing in the file, so the reading viewer (mm ruler and scale) does not show it; see the single-view tab"
+NO_SPACING = "no pixel spacing in the file: the reading viewer measures it in pixels (no mm ruler, no scale bar)"
 PRESET_NAMES = {"DICOM": "DICOM", "Auto": "auto", "Full range": "full range", "High contrast": "high contrast"}
 
 
@@ -206,7 +206,7 @@ def viewer_value(views: Sequence[ExamView], threshold: float = 0.5, show_boxes: 
     viewports = []
     for view in views:
         stack = stack_api.REGISTRY.get(view.token)
-        if stack is None or stack.spacing_mm is None:  # no spacing: no honest ruler or scale (NO_SPACING)
+        if stack is None:
             continue
         study = view.study
         presets = {PRESET_NAMES[name]: stored_window(study, *window) for name, window in study_presets(study).items()}

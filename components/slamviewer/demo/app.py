@@ -163,8 +163,9 @@ def selected(evt: gr.SelectData) -> dict:
 
 
 def build_app(size: str = "small", n_views: int = 1, depth: int = 24,
-              max_rows: int = MAX_DISPLAY_ROWS) -> FastAPI:
-    """A FastAPI app with the contract routes and the Gradio demo at /: 1 view (R CC) or the 4-view exam."""
+              max_rows: int = MAX_DISPLAY_ROWS, spacing: bool = True) -> FastAPI:
+    """A FastAPI app with the contract routes and the Gradio demo at /: 1 view (R CC) or the 4-view exam;
+    without ``spacing`` the views come as from a file with no pixel spacing (the viewer measures in pixels)."""
     views: dict[str, ServedView] = {}
     value: dict = {"viewports": [], "threshold": 0.5, "show_boxes": True, "sync": True}
     for seed, (name, laterality, view_name, position) in enumerate(EXAM[:n_views], start=7):
@@ -172,6 +173,8 @@ def build_app(size: str = "small", n_views: int = 1, depth: int = 24,
         token = secrets.token_urlsafe(24)
         views[token] = served_view(study, max_rows)
         value["viewports"].append(viewport_value(study, views[token], token, name, position))
+        if not spacing:
+            value["viewports"][-1]["pixel_spacing_mm"] = None
     app = FastAPI()
     add_routes(app, views)
     with gr.Blocks(title="SlamViewer demo") as demo:
@@ -190,9 +193,11 @@ def main() -> None:
     parser.add_argument("--depth", type=int, default=24, help="slices of R CC (the other views have a few more)")
     parser.add_argument("--display-rows", type=int, default=MAX_DISPLAY_ROWS,
                         help="display stacks taller than this are downsampled (zoom then fetches native regions)")
+    parser.add_argument("--no-spacing", action="store_true", help="serve the views without a pixel spacing")
     parser.add_argument("--port", type=int, default=7870)
     args = parser.parse_args()
-    uvicorn.run(build_app(args.size, args.views, args.depth, max_rows=args.display_rows), host="127.0.0.1",
+    uvicorn.run(build_app(args.size, args.views, args.depth, max_rows=args.display_rows, spacing=not args.no_spacing),
+                host="127.0.0.1",
                 port=args.port,
                 log_level="warning")
 

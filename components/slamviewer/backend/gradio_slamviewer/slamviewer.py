@@ -35,9 +35,11 @@ def _check_viewport(index: int, viewport: Any) -> None:
     if "{index}" not in str(viewport["stack_url"]):
         raise ViewerValueError(f"viewports[{index}].stack_url lacks '{{index}}'; a URL template such as "
                                "/slam/stack/TOKEN/{index} is accepted")
-    spacing = viewport["pixel_spacing_mm"]
-    if not (isinstance(spacing, list | tuple) and len(spacing) == 2 and all(float(s) > 0 for s in spacing)):
-        raise ViewerValueError(f"viewports[{index}].pixel_spacing_mm is {spacing!r}; [row_mm, column_mm] > 0 is accepted")
+    spacing = viewport["pixel_spacing_mm"]  # None: the file gives none, lengths are shown in pixels
+    if spacing is not None and not (isinstance(spacing, list | tuple) and len(spacing) == 2
+                                    and all(float(s) > 0 for s in spacing)):
+        raise ViewerValueError(f"viewports[{index}].pixel_spacing_mm is {spacing!r}; [row_mm, column_mm] > 0 "
+                               "or null (no spacing: pixels) is accepted")
 
 
 def check_value(value: dict | None) -> dict | None:

@@ -34,8 +34,9 @@ export interface ImageInfo {
 	url: string;
 	rows: number;
 	columns: number;
-	rowSpacing: number; // mm
+	rowSpacing: number; // mm (1 when the file gives none: then ``calibrated`` is false and lengths are in pixels)
 	columnSpacing: number; // mm
+	calibrated: boolean; // the file gives a pixel spacing
 	center: number;
 	width: number;
 	invert: boolean;
@@ -63,9 +64,12 @@ function provider(type: string, imageId: string): unknown {
 				rowCosines: [1, 0, 0],
 				columnCosines: [0, 1, 0],
 				imagePositionPatient: [0, 0, 0],
-				pixelSpacing: [info.rowSpacing, info.columnSpacing],
-				rowPixelSpacing: info.rowSpacing,
-				columnPixelSpacing: info.columnSpacing,
+				// without a spacing none is given: Cornerstone then takes 1 and its tools measure in "px"
+				...(info.calibrated ? {
+					pixelSpacing: [info.rowSpacing, info.columnSpacing],
+					rowPixelSpacing: info.rowSpacing,
+					columnPixelSpacing: info.columnSpacing
+				} : {}),
 				sliceThickness: 1,
 				sliceLocation: 0
 			};
@@ -140,7 +144,8 @@ function loadSlamImage(imageId: string): { promise: Promise<any> } {
 	return { promise };
 }
 
-/** The probe's label: the stored value under its point and the position in mm from the image's top-left corner.
+/** The probe's label: the stored value under its point and the position in mm from the image's top-left corner
+ * (in display-stack pixels when the file gives no spacing).
  * Read here from the point and the cached slice (the tool's own statistics need GPU-side image data, which
  * Cornerstone's CPU rendering path does not give it). World x, y are column, row times the spacing (see
  * ``provider``: origin 0, identity orientation). */
@@ -154,6 +159,7 @@ function probeText(data: any, targetId: string): string[] | undefined {
 	if (column < 0 || row < 0 || column >= info.columns || row >= info.rows) return undefined;
 	const value = cache.getImage(imageId)?.getPixelData()[row * info.columns + column];
 	if (value === undefined) return undefined;
+	if (!info.calibrated) return [`value ${value}`, `${column}, ${row} px`];
 	return [`value ${value}`, `${(column * info.columnSpacing).toFixed(1)}, ${(row * info.rowSpacing).toFixed(1)} mm`];
 }
 

@@ -23,7 +23,7 @@ export interface ViewportSpec {
 	columns: number;
 	full_rows: number;
 	full_columns: number;
-	pixel_spacing_mm: [number, number]; // (row, column) of the display stack
+	pixel_spacing_mm: [number, number] | null; // (row, column) of the display stack; null: the file gives none
 	stack_url: string; // contains "{index}"
 	region_url: string | null;
 	sm_url: string | null;
