@@ -206,6 +206,25 @@ def test_left_drag_changes_window_level(page, shots):
     page.screenshot(path=str(shots / "viewer-window-level.png"))
 
 
+def _draw_ruler(page, spec: dict, length_px: float) -> tuple[list[str], float]:
+    """Drag the ruler ``length_px`` screen px down the middle of the fitted image of viewport ``spec``;
+    returns the viewport's SVG texts and the ruler's length in display-stack pixels."""
+    page.click("button:has-text('ruler')")
+    canvas = page.locator(f'[data-viewport="{spec["id"]}"] canvas').first.bounding_box()
+    # Reset fits the whole image in the viewport (screen px per display pixel: the smaller ratio), its chest
+    # wall against the right edge for a right view; the ruler runs down the middle of the image.
+    px_per_pixel = min(canvas["width"] / spec["columns"], canvas["height"] / spec["rows"])
+    x = canvas["x"] + canvas["width"] - spec["columns"] * px_per_pixel / 2
+    cy = canvas["y"] + canvas["height"] / 2
+    page.mouse.move(x, cy - length_px / 2)
+    page.mouse.down()
+    page.mouse.move(x, cy + length_px / 2, steps=10)
+    page.mouse.up()
+    page.wait_for_timeout(500)  # the label follows the last mouse move
+    texts = page.eval_on_selector_all(f'[data-viewport="{spec["id"]}"] svg text', "nodes => nodes.map(n => n.textContent)")
+    return texts, length_px / px_per_pixel
+
+
 @pytest.mark.browser
 @pytest.mark.slow
 def test_ruler_shows_mm_matching_the_pixel_spacing(page, demo, shots):
@@ -213,21 +232,9 @@ def test_ruler_shows_mm_matching_the_pixel_spacing(page, demo, shots):
     spec = _spec(value, "RCC")
     page.dblclick('[data-viewport="RCC"] .corner.tr', force=True)  # 1 x 1
     page.wait_for_timeout(500)
-    page.click("button:has-text('ruler')")
-    canvas = page.locator('[data-viewport="RCC"] canvas').first.bounding_box()
-    # Reset fits the whole image in the viewport (screen px per display pixel: the smaller ratio), its chest
-    # wall against the right edge for a right view; the ruler runs down the middle of the image.
-    px_per_pixel = min(canvas["width"] / spec["columns"], canvas["height"] / spec["rows"])
-    x = canvas["x"] + canvas["width"] - spec["columns"] * px_per_pixel / 2
-    cy, length_px = canvas["y"] + canvas["height"] / 2, 300
-    page.mouse.move(x, cy - length_px / 2)
-    page.mouse.down()
-    page.mouse.move(x, cy + length_px / 2, steps=10)
-    page.mouse.up()
-    page.wait_for_timeout(500)  # the label follows the last mouse move
-    texts = page.eval_on_selector_all('[data-viewport="RCC"] svg text', "nodes => nodes.map(n => n.textContent)")
+    texts, pixels = _draw_ruler(page, spec, 300)
     lengths = [float(t.split()[0]) for t in texts if t.strip().endswith(" mm") and _number(t.split()[0])]
-    expected = length_px / px_per_pixel * spec["pixel_spacing_mm"][0]
+    expected = pixels * spec["pixel_spacing_mm"][0]
     page.screenshot(path=str(shots / "viewer-ruler.png"))
     assert lengths, f"no length shown ({texts!r})"
     # the scale bar is a round number of mm too; the ruler is the one nearest the expected length
@@ -432,22 +439,12 @@ def test_a_view_without_spacing_measures_in_pixels(tmp_path):
         assert spec["pixel_spacing_mm"] is None
         with _browser_page(url, 1) as page:
             assert page.locator(f'[data-viewport="{spec["id"]}"] .scale').count() == 0
-            page.click("button:has-text('ruler')")
-            canvas = page.locator(f'[data-viewport="{spec["id"]}"] canvas').first.bounding_box()
-            px_per_pixel = min(canvas["width"] / spec["columns"], canvas["height"] / spec["rows"])
-            x = canvas["x"] + canvas["width"] - spec["columns"] * px_per_pixel / 2
-            cy, length_px = canvas["y"] + canvas["height"] / 2, 200
-            page.mouse.move(x, cy - length_px / 2)
-            page.mouse.down()
-            page.mouse.move(x, cy + length_px / 2, steps=10)
-            page.mouse.up()
-            page.wait_for_timeout(500)
-            texts = page.eval_on_selector_all(f'[data-viewport="{spec["id"]}"] svg text',
-                                              "nodes => nodes.map(n => n.textContent)")
+            texts, pixels = _draw_ruler(page, spec, 200)
             assert not any(t.strip().endswith("mm") for t in texts), texts
             lengths = [float(t.split()[0]) for t in texts if t.strip().endswith(" px") and _number(t.split()[0])]
-            assert lengths and abs(lengths[0] - length_px / px_per_pixel) / (length_px / px_per_pixel) < 0.02, texts
-            page.mouse.move(x, cy)
+            assert lengths and abs(lengths[0] - pixels) / pixels < 0.02, texts
+            box = page.locator(f'[data-viewport="{spec["id"]}"]').bounding_box()
+            page.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + box["height"] / 2)
             page.wait_for_function(f"() => document.querySelector('[data-viewport=\"{spec['id']}\"] .readout')"
                                    ".innerText.includes(' px')")
     finally:

@@ -231,7 +231,7 @@ class Predictor:
         per_slice = self.model.box_slice_logits(levels, torch.from_numpy(boxes).to(self.device), size)
         per_slice = per_slice.double().cpu().numpy()
         if pool:  # rescored on the probabilities, the slice found on the logits
-            boxes, scores, keep = rescore_by_slices(boxes, scores, 1.0 / (1.0 + np.exp(-per_slice)), self.post)
+            boxes, scores, keep = rescore_by_slices(boxes, scores, 0.5 + 0.5 * np.tanh(per_slice / 2), self.post)  # sigmoid
             per_slice = per_slice[keep]
         runs = np.array([slice_run(s, indices, self.post.depth_fraction) for s in per_slice], np.int64).reshape(-1, 3)
         return (boxes, scores, runs[:, 1], runs[:, 2], runs[:, 0], slice_weights_over_volume(weights, indices, depth),
