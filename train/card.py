@@ -27,13 +27,9 @@ python -m slam phantom data/test --n 30 --seed 23 --style train       # held-out
 python -m slam phantom data/heldout --n 30 --seed 29 --style heldout  # held-out style family
 python -m train.slices cache/slices --n 1200 --seed 11 --shard 50 --workers 2
 python -m train.slices cache/val-slices --n 40 --seed 31 --shard 20
-python -m train.baseline --config train/configs/baseline.yaml         # phase 1, from scratch
-python -m train.slices cache/slices2 --n 600 --seed 41 --styles dense-powerlaw,fatty-powerlaw,fibrous,classic \
-    --shard 50 --workers 2
-python -m train.baseline --config train/configs/baseline_more.yaml    # phase 2, from phase 1
-python -m train.slam_init --baseline runs/baseline2/last.safetensors --train cache/slices2 --out runs/slam \
-    --head-steps 400 --max-studies 600                                 # --slice-candidates 50 (default)
-python -m train.export runs/baseline2/last.safetensors slam/weights/baseline.safetensors
+python -m train.baseline --config train/configs/baseline.yaml
+python -m train.slam_init --baseline runs/baseline/last.safetensors --out runs/slam --head-steps 400 --max-studies 600
+python -m train.export runs/baseline/last.safetensors slam/weights/baseline.safetensors
 python -m train.export runs/slam/best.safetensors slam/weights/slam_default.safetensors
 python -m train.evaluate --weights W --data data/val --score-threshold 0 --write-operating-point
 python -m train.evaluate --weights W --data data/test --score-threshold 0 --out runs/eval/NAME-test

@@ -16,26 +16,22 @@ done
 $NICE $PY -m train.slices cache/slices --n 1200 --seed 11 --shard 50 --workers 2 &  # the trainer takes new shards
 $NICE $PY -m train.slices cache/val-slices --n 40 --seed 31 --shard 20                # at each epoch
 until [ -f cache/slices/shard-00003.npz ]; do sleep 10; done
-$NICE $PY -m train.baseline --config train/configs/baseline.yaml --resume                 # phase 1: from scratch
+$NICE $PY -m train.baseline --config train/configs/baseline.yaml --resume
 wait
-# phase 2: new studies (with the classic family), noise of varied correlation, from phase 1's weights
-$NICE $PY -m train.slices cache/slices2 --n 600 --seed 41 --styles dense-powerlaw,fatty-powerlaw,fibrous,classic \
-  --shard 50 --workers 2
-$NICE $PY -m train.baseline --config train/configs/baseline_more.yaml --resume
-$NICE $PY -m train.slam_init --baseline runs/baseline2/last.safetensors --train cache/slices2 --out runs/slam \
-  --head-steps "${HEADS:-400}" --max-studies 600
-$PY -m train.export runs/baseline2/last.safetensors slam/weights/baseline.safetensors     # float16: < 10 MB
+$NICE $PY -m train.slam_init --baseline runs/baseline/last.safetensors --out runs/slam --head-steps "${HEADS:-400}" \
+  --max-studies 600                                                  # --slice-candidates 50 (the default)
+$PY -m train.export runs/baseline/last.safetensors slam/weights/baseline.safetensors      # float16: < 10 MB
 $PY -m train.export runs/slam/best.safetensors slam/weights/slam_default.safetensors
 for name in baseline slam_default; do
   W=slam/weights/$name.safetensors
-  $NICE $PY -m train.evaluate --weights "$W" --data "$DATA/val" --limit 20 --score-threshold 0 --write-operating-point \
+  $NICE $PY -m train.evaluate --weights "$W" --data "$DATA/val" --score-threshold 0 --write-operating-point \
     --out "runs/eval/$name-val" > /dev/null
   for split in test heldout; do
     $NICE $PY -m train.evaluate --weights "$W" --data "$DATA/$split" --score-threshold 0 --out "runs/eval/$name-$split" > /dev/null
   done
 done
-$PY -m train.card slam/weights/baseline.safetensors --curve runs/baseline/metrics.csv --curve runs/baseline2/metrics.csv \
+$PY -m train.card slam/weights/baseline.safetensors --curve runs/baseline/metrics.csv \
   --eval in-style=runs/eval/baseline-test --eval held-out-style=runs/eval/baseline-heldout
-$PY -m train.card slam/weights/slam_default.safetensors --curve runs/baseline/metrics.csv --curve runs/baseline2/metrics.csv --attention runs/slam/attention.json \
+$PY -m train.card slam/weights/slam_default.safetensors --curve runs/baseline/metrics.csv --attention runs/slam/attention.json \
   --eval in-style=runs/eval/slam_default-test --eval held-out-style=runs/eval/slam_default-heldout
 echo "weights + cards -> slam/weights/{baseline,slam_default}.*; metrics: runs/eval/*/metrics.json"
