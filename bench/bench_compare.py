@@ -212,8 +212,8 @@ def main() -> int:
         print(json.dumps(run_model(*args.one, args.threads)))
         return 0
 
+    from slam.detection.findings import dbtex_rows
     from slam.detection.metrics import save_froc_curves_png
-    from slam.detection.predictor import dbtex_rows
     from slam.detection.weights import resolve_weights
     from slam.errors import SlamError
     from slam.io.csv_formats import write_predictions_csv
@@ -277,7 +277,7 @@ def main() -> int:
 
 
 def _detections(st: dict) -> list:
-    from slam.detection.predictor import Detection
+    from slam.detection.findings import Detection
 
     return [Detection(*d) for d in st["detections"]]
 

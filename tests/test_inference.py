@@ -146,7 +146,7 @@ def test_cuda_without_gpu_is_a_clear_error(slam_model):
 
 
 def test_dbtex_rows_keep_every_field_and_the_order():
-    from slam.detection.predictor import Detection, dbtex_rows
+    from slam.detection.findings import Detection, dbtex_rows
 
     dets = [Detection(1.5, 2.5, 10.0, 20.0, 3, 4, 0.9), Detection(7.0, 8.0, 5.0, 6.0, 0, 1, 0.2)]
     rows = dbtex_rows("P1", "1.2.3", "rmlo", dets)
@@ -317,8 +317,8 @@ def test_slice_candidates_score_each_box_by_its_best_slice(flipped_study, slam_m
 def test_operating_point_volume_score_and_verdict(flipped_study, slam_model, tmp_path):
     import dataclasses
 
+    from slam.detection.findings import Detection, StudyPrediction, verdict
     from slam.detection.model import load_model, save_model
-    from slam.detection.predictor import Detection, StudyPrediction, verdict
 
     config = dataclasses.replace(slam_model.config, score_threshold=0.35, max_findings=2)
     model = build_model(config)

@@ -158,11 +158,14 @@ def test_zip_of_npy(tmp_path, volume_left):
     assert study.source_format == "zip: npy" and np.array_equal(study.pixels, volume_left)
 
 
-@pytest.mark.parametrize("signed", [False, True])
-def test_uncompressed_frames_read_in_one_go_equal_pydicom(tmp_path, volume_left, signed, monkeypatch):
-    # Explicit and implicit VR little endian go straight from the file into the volume; the bits above
-    # BitsStored (12) hold garbage here (an overlay, a careless writer) and must be cleared or sign-extended
-    # exactly as pydicom's own decoding does; a single-frame series takes the same path.
+@pytest.mark.parametrize(("signed", "parts"), [(False, 1), (True, 1), (False, 3)])
+def test_uncompressed_frames_read_in_one_go_equal_pydicom(tmp_path, volume_left, signed, parts, monkeypatch):
+    # Explicit and implicit VR little endian go straight from the file into the volume (in one read, or in
+    # `parts` threads as large files are); the bits above BitsStored (12) hold garbage here (an overlay, a
+    # careless writer) and must be cleared or sign-extended exactly as pydicom's own decoding does; a
+    # single-frame series takes the same path.
+    monkeypatch.setattr("slam.io.dicom_read.PARALLEL_READ_BYTES", 0 if parts > 1 else 1 << 40)
+    monkeypatch.setattr("slam.io.dicom_read.READ_PARTS", parts)
     rng = np.random.default_rng(0)
     raw = (volume_left.astype(np.int32) & 0x0FFF) | (rng.integers(0, 16, volume_left.shape) << 12)
     for implicit in (False, True):

@@ -74,16 +74,21 @@ def test_stack_slices_are_the_display_stack(server, study, flip):
     np.testing.assert_array_equal(pixels(plain), reference_slice(view, 3, rows, columns))
 
 
-def test_gzip_is_smaller_and_slices_are_built_once(server, study):
+def test_gzip_is_smaller_and_slices_are_held_until_sent(server, study):
     base, registry = server
     stack = ViewStack.of(study)  # 384 x 320: fits 1024, kept at native size
     token = registry.add("s-size", stack, prefill=False)
+    stack.prefill(10)
+    held = stack.nbytes()
     response = httpx.get(f"{base}/slam/stack/{token}/10", headers={"Accept-Encoding": "gzip"})
     wire = int(response.headers["content-length"])
-    assert wire < 0.8 * study.height * study.width * 2
+    assert wire < 0.8 * study.height * study.width * 2 and held == wire
     np.testing.assert_array_equal(pixels(response), study.display_slice(10))
-    first = stack.packed_slice(10)
-    assert stack.packed_slice(10) is first and stack.nbytes() == len(first) == wire
+    assert stack.nbytes() == 0  # sent: the server no longer holds it, and a prefill does not build it again
+    stack.prefill(10)
+    assert stack.nbytes() == 0
+    again = httpx.get(f"{base}/slam/stack/{token}/10", headers={"Accept-Encoding": "gzip"})
+    assert again.content == response.content and stack.nbytes() == 0  # rebuilt the same
 
 
 def test_region_reads_native_pixels(server, study):
@@ -174,7 +179,7 @@ def test_register_views_replaces_the_session_and_checks_pixels(study):
 
 def test_packed_bytes_are_gzip_of_raw_uint16(study):
     stack = ViewStack.of(study, fit=FIT)
-    raw = gzip.decompress(stack.packed_slice(5))
+    raw = gzip.decompress(stack.send_slice(5))
     np.testing.assert_array_equal(np.frombuffer(raw, "<u2").reshape(200, 167), reference_slice(study, 5, 200, 167))
 
 

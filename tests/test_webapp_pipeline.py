@@ -9,7 +9,7 @@ import numpy as np
 import pydicom
 import pytest
 
-from slam.detection import model, predictor
+from slam.detection import findings, model
 from slam.imaging import sm as slam_sm
 from slam.io.csv_formats import read_predictions_csv
 from tests.webapp_support import open_study, write_study
@@ -65,8 +65,8 @@ def prediction_of(session, detections, representative: int):
     """A real StudyPrediction built from given detections (display pixels), as the detector returns."""
     depth = session.study.depth
     weights = np.full(depth, 1.0 / depth, np.float32)
-    return predictor.StudyPrediction(
-        detections=[predictor.Detection(*d) for d in detections], representative_slice=representative,
+    return findings.StudyPrediction(
+        detections=[findings.Detection(*d) for d in detections], representative_slice=representative,
         slice_weights=weights, sampled_indices=np.arange(depth), slice_logits=None, coords="display",
     )
 

@@ -3,7 +3,10 @@ the app starts, and the exam's views are detected on the CPU with the real demo 
 
 from __future__ import annotations
 
+import os
 import pickle
+import subprocess
+import sys
 
 import pytest
 import spaces  # requirements-dev.txt: the test runs with ZeroGPU's package importable, as on a Space
@@ -83,3 +86,12 @@ def test_app_starts_and_detects_with_spaces_importable(tmp_path):
     finally:
         server.stop()
     assert "Traceback" not in (tmp_path / "app.log").read_text()
+
+
+def test_off_zerogpu_the_app_starts_without_torch():
+    # torch and the detector (~0.7 GB resident) come with the first detection, not at start-up: a full-size
+    # 4-view exam (2.5 GB of pixels) then fits the 3 GB the app may use, and the app starts faster
+    code = "import sys, webapp.app; sys.exit(int('torch' in sys.modules or 'torchvision' in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()[-500:]

@@ -76,8 +76,9 @@ def evaluate_folder(weights: str | Path, data_dir: str | Path, out: str | Path |
     module docstring)."""
     from tqdm import tqdm
 
+    from slam.detection.findings import dbtex_rows
     from slam.detection.metrics import evaluate, save_froc_png
-    from slam.detection.predictor import Predictor, dbtex_rows
+    from slam.detection.predictor import Predictor
     from slam.detection.sampling import representative_target
     from slam.errors import SlamError
     from slam.io import load_study

@@ -14,9 +14,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from slam.detection.findings import Detection, dbtex_rows
 from slam.detection.metrics import evaluate
 from slam.detection.postprocess import PostProcess, slam_findings
-from slam.detection.predictor import Detection, dbtex_rows
 from slam.io.csv_formats import GroundTruthBox, Label, Prediction
 from train.data import Cache
 from train.runtime import Runtime

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from slam.io.limits import exam_room
 from webapp import settings, stack_api, zerogpu
 from webapp.loading import OVER_PIXEL_LIMIT
 from webapp.state import SessionStore
-from webapp.viewing import study_presets
+from webapp.viewing import ORIGINAL, study_presets
 
 HANGING = ("RCC", "LCC", "RMLO", "LMLO")  # position 0 top-left, 1 top-right, 2 bottom-left, 3 bottom-right
 EXAM_HEADERS = ["View", "#", "Score", "Slices"]
@@ -32,13 +33,16 @@ PRESET_NAMES = {"DICOM": "DICOM", "Auto": "auto", "Full range": "full range", "H
 
 @dataclass
 class ExamView:
-    """One hung view: ``id`` "RCC"… (or "VIEW1"… when the tags do not say), its place, study and token."""
+    """One hung view: ``id`` "RCC"… (or "VIEW1"… when the tags do not say), its place, study and token;
+    ``presets`` its window presets in modality units (``viewing.study_presets``, made once: a full-size
+    view's percentiles take ~0.1 s, and the viewer's value is rebuilt on every threshold or detection)."""
 
     id: str
     position: int
     study: Study
     token: str
-    prediction: object = None  # slam.detection.predictor.StudyPrediction once detected
+    presets: dict[str, tuple[float, float]]
+    prediction: object = None  # slam.detection.findings.StudyPrediction once detected
 
 
 def example_exams(folder: Path) -> dict[str, list[Path]]:
@@ -156,16 +160,19 @@ def place_exam(store: SessionStore, key: str, studies: Sequence[Study], label: s
     session = store.get(key)
     hung = hang(studies)
     store.make_room(key, sum(int(s.pixels.nbytes) for s in studies))
+    with ThreadPoolExecutor(len(hung)) as pool:  # numpy's copies and partitions release the GIL
+        presets = list(pool.map(study_presets, [study for _, _, study in hung]))
     with session.lock:
         session.reset()  # drops the session's previous tokens too
         tokens = stack_api.register_views(stack_api.REGISTRY, key, [study for _, _, study in hung],
                                           settings.STACK_SIZE)
-        views = [ExamView(name, position, study, token) for (name, position, study), token in zip(hung, tokens,
-                                                                                                  strict=True)]
+        views = [ExamView(name, position, study, token, window)
+                 for (name, position, study), token, window in zip(hung, tokens, presets, strict=True)]
         for view in views:
             stack_api.REGISTRY.get(view.token).sm_source = sm_source(view.study)
         session.exam = views
         session.study = views[0].study
+        session.presets[ORIGINAL] = views[0].presets
         session.label = label
     return views
 
@@ -209,7 +216,7 @@ def viewer_value(views: Sequence[ExamView], threshold: float = 0.5, show_boxes: 
         if stack is None:
             continue
         study = view.study
-        presets = {PRESET_NAMES[name]: stored_window(study, *window) for name, window in study_presets(study).items()}
+        presets = {PRESET_NAMES[name]: stored_window(study, *window) for name, window in view.presets.items()}
         viewports.append({
             "id": view.id, "position": view.position,
             "label": f"{study.laterality} {study.view}" if view_id(study) else view.id,

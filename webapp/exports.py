@@ -56,7 +56,7 @@ def identity(session: Session, deidentify: bool) -> tuple[str, str]:
 
 def export_findings_csv(session: Session, deidentify: bool) -> Path:
     """Every detection (all scores, for FROC) in the DBTex format: stored pixels, 0-based slices."""
-    from slam.detection.predictor import dbtex_rows
+    from slam.detection.findings import dbtex_rows
     from slam.io.csv_formats import write_predictions_csv
 
     require_study(session)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from dicomweb_client.api import DICOMwebClient
 
-from slam.detection.predictor import Detection
+from slam.detection.findings import Detection
 from slam.errors import SlamError
 from slam.io.sr import Algorithm
 from webapp.state import Session
@@ -118,7 +118,7 @@ def apply_sr(session: Session, path: Path) -> str:
     Raises:
         SlamError: no study open, not a SLAM SR, or an SR of another study or view.
     """
-    from slam.detection.predictor import StudyPrediction
+    from slam.detection.findings import StudyPrediction
     from slam.io.sr import detections_for
 
     study = session.study

@@ -14,10 +14,12 @@ gets 400 with a one-line reason. Paths carry no dot, so Gradio's Brotli middlewa
 
 The display stack is made once per view: each slice flipped to display orientation and area-averaged
 (``cv2.INTER_AREA``) to fit ``STACK_SIZE`` px (in that order, so a region answer at the same size gives the
-same values; the other order differs by rounding in 1 pixel in 10^4), and kept ONLY gzip-compressed (level ``GZIP_LEVEL``): a full-size slice
-(1024 × 832 uint16, 1.7 MB raw) is held once, in the form it is sent, and a client that refuses gzip gets
-it decompressed. Slices are built on first request or by a background prefill that starts at the initial
-slice, so the first slice is served without waiting for the whole stack.
+same values; the other order differs by rounding in 1 pixel in 10^4), and gzip-compressed (level ``GZIP_LEVEL``)
+in the form it is sent; a client that refuses gzip gets it decompressed. Slices are built by a background
+prefill that starts at the initial slice (so the first slice is served without waiting for the whole stack),
+or on request, and held only until they are sent: the browser keeps what it got (the URLs are immutable),
+so an opened exam costs the server its native pixels and no second copy (a full-size view's display stack
+is ~54 MB); a slice asked for again is rebuilt (~20 ms at full size).
 """
 
 from __future__ import annotations
@@ -97,7 +99,8 @@ class ViewStack:
     rows: int
     columns: int
     initial_slice: int
-    _packed: list[bytes | None] = field(default_factory=list, repr=False)
+    _packed: list[bytes | None] = field(default_factory=list, repr=False)  # built, not yet sent
+    _sent: list[bool] = field(default_factory=list, repr=False)
     _locks: list[threading.Lock] = field(default_factory=list, repr=False)
     sm: bytes | None = None  # packed (rows, columns) SM, display orientation
     sm_slices: bytes | None = None  # packed (rows, columns) source-slice map
@@ -117,7 +120,7 @@ class ViewStack:
         check_pixels(study)
         rows, columns = display_shape(study.height, study.width, fit)
         middle = study.depth // 2 if initial_slice is None else int(np.clip(initial_slice, 0, study.depth - 1))
-        return cls(study, rows, columns, middle, [None] * study.depth,
+        return cls(study, rows, columns, middle, [None] * study.depth, [False] * study.depth,
                    [threading.Lock() for _ in range(study.depth)])
 
     @property
@@ -136,12 +139,20 @@ class ViewStack:
         """Slice ``index`` of the display stack, (rows, columns) uint16 (computed, not cached)."""
         return shrink(self.study.display_slice(index), self.rows, self.columns)
 
-    def packed_slice(self, index: int) -> bytes:
-        """Slice ``index`` gzip-packed, built once (concurrent callers wait for the one build)."""
+    def prefill(self, index: int) -> None:
+        """Build and hold slice ``index`` for its first request, unless it is held or was sent already."""
         with self._locks[index]:
-            if self._packed[index] is None:
+            if self._packed[index] is None and not self._sent[index]:
                 self._packed[index] = pack(self.display_slice(index))
-            return self._packed[index]
+
+    def send_slice(self, index: int) -> bytes:
+        """Slice ``index`` gzip-packed for a response: the prefilled bytes, released (a request that comes
+        while the prefill builds it waits for that build), or built now when it was sent before."""
+        with self._locks[index]:
+            packed = self._packed[index]
+            self._packed[index] = None
+            self._sent[index] = True
+            return packed if packed is not None else pack(self.display_slice(index))
 
     def prefill_order(self) -> list[int]:
         """Slice indices from the initial slice outwards (what the reader scrolls to first)."""
@@ -180,7 +191,7 @@ class ViewStack:
             return self.sm, self.sm_slices
 
     def nbytes(self) -> int:
-        """Bytes held for the browser (packed slices built so far and the SM), not the native pixels."""
+        """Bytes held for the browser (packed slices built and not yet sent, the SM), not the native pixels."""
         held = [*self._packed, self.sm, self.sm_slices]
         return sum(len(b) for b in held if b is not None)
 
@@ -227,7 +238,7 @@ class StackRegistry:
     @staticmethod
     def _build(stack: ViewStack, index: int) -> None:
         if not stack.closed:
-            stack.packed_slice(index)
+            stack.prefill(index)
 
     def get(self, token: str) -> ViewStack | None:
         with self._lock:
@@ -300,7 +311,7 @@ def routes(registry: StackRegistry = REGISTRY) -> list[Route]:
         index = _index(request.path_params["index"], stack)
         if index is None:
             return _bad(f"bad slice index {request.path_params['index'][:12]!r}; accepted: 0..{stack.depth - 1}")
-        return _raw(request, stack.packed_slice(index), (stack.rows, stack.columns), immutable)
+        return _raw(request, stack.send_slice(index), (stack.rows, stack.columns), immutable)
 
     def region(request: Request) -> Response:
         stack = registry.get(request.path_params["token"])

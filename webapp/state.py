@@ -35,7 +35,7 @@ class Session:
     study: Study | None = None
     label: str = ""  # short non-identifying name of the source (e.g. "example 2" or "upload")
     preprocessed: np.ndarray | None = None  # (D, H, W) uint8, stored orientation
-    prediction: Any = None  # slam.detection.predictor.StudyPrediction, boxes in display pixels
+    prediction: Any = None  # slam.detection.findings.StudyPrediction, boxes in display pixels
     sm: np.ndarray | None = None  # last synthetic mammogram, (H, W) uint8 display orientation
     sm_result: Any = None  # its slam.imaging.sm.SMResult (stored orientation, 8 and 16 bit)
     exam: list = field(default_factory=list)  # webapp.exam.ExamView per hung view (study is the first's)

@@ -229,7 +229,8 @@ def run_one_by_one(args: argparse.Namespace, weights: Path) -> int:
 
     import slam
     from slam.detection.batch import header_ids
-    from slam.detection.predictor import Predictor, dbtex_rows, verdict
+    from slam.detection.findings import dbtex_rows, verdict
+    from slam.detection.predictor import Predictor
     from slam.errors import SlamError
     from slam.imaging.orientation import flip_image
     from slam.imaging.sm import synthetic_mammogram

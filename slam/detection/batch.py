@@ -34,7 +34,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from slam.detection.predictor import Predictor, dbtex_rows
+from slam.detection.findings import dbtex_rows
+from slam.detection.predictor import Predictor
 from slam.errors import SlamError
 from slam.io.csv_formats import Prediction, write_predictions_csv
 

@@ -206,7 +206,7 @@ def read_sr(source: str | os.PathLike | Dataset) -> list[Finding]:
 
 def detections_for(sr: str | os.PathLike | Dataset, study: Study, coords: str = "display") -> list:
     """The findings of SLAM SR ``sr`` that lie on DBT view ``study``, as
-    :class:`slam.detection.predictor.Detection` (highest score first), boxes in ``coords`` pixels
+    :class:`slam.detection.findings.Detection` (highest score first), boxes in ``coords`` pixels
     ("display" or "stored"), slices 0-based.
 
     The SR must report on this study (its StudyInstanceUID) and on this view (the findings' referenced
@@ -215,7 +215,7 @@ def detections_for(sr: str | os.PathLike | Dataset, study: Study, coords: str = 
     Raises:
         SlamError: not a SLAM SR, another study or view, or findings outside the study's slices or pixels.
     """
-    from slam.detection.predictor import Detection  # slam.detection builds on slam.io, not the other way
+    from slam.detection.findings import Detection  # slam.detection builds on slam.io, not the other way
 
     if coords not in ("display", "stored"):
         raise SlamError(f"coords {coords!r}; accepted: display or stored")
