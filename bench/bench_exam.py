@@ -8,8 +8,10 @@ then measures, as the viewer component fetches them (webapp.stack_api):
   the fourth view's initial display slice has arrived (gzip);
 - open → every slice of every view received (the whole exam scrollable);
 - bytes over the wire per view (gzip) against the raw uint16 stack (the straightforward encoding);
-- one display slice from the stack route against one slice rendered by the server per request (the
-  single-view tab's ``show_slice``: the way every slice change worked before);
+- one display slice fetched AGAIN from the stack route (the server holds a slice only until it is sent, so
+  this is a rebuild: flip + area resize + gzip of a native slice; the browser itself keeps what it got)
+  against one slice rendered by the server per request (the single-view tab's ``show_slice``: the way
+  every slice change worked before);
 - the app's RSS with the exam loaded.
 
 Run from the repository root: ``python bench/bench_exam.py [--slices 64]``. Prints the figures and writes
@@ -93,11 +95,11 @@ def main() -> int:
                                                    for k in range(p["slices"])), ports))
                 all_s = time.perf_counter() - t0
                 port = ports[0]
-                cached = []
+                refetched = []
                 for k in range(10):
                     t = time.perf_counter()
                     fetch(client, base + port["stack_url"].format(index=k))
-                    cached.append(time.perf_counter() - t)
+                    refetched.append(time.perf_counter() - t)
             rendered = []
             for k in range(10):
                 t = time.perf_counter()
@@ -115,7 +117,7 @@ def main() -> int:
         "display_stack": [ports[0]["rows"], ports[0]["columns"]],
         "wire_mb_per_view": [round(w / 1e6, 1) for w in wire], "raw_mb_per_view": [round(r / 1e6, 1) for r in raw],
         "first_slice_kb": [round(b / 1e3) for b in first],
-        "stack_slice_ms_median": round(1000 * statistics.median(cached), 1),
+        "refetch_slice_ms_median": round(1000 * statistics.median(refetched), 1),
         "server_render_ms_median": round(1000 * statistics.median(rendered), 1),
         "rss_gb": round(rss / 1e9, 2),
     }
