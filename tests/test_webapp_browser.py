@@ -83,6 +83,19 @@ def wait_caption(page, text: str) -> None:
     )
 
 
+def caption_settles(page, still_s: float = 1.5, within_s: float = 15.0) -> bool:
+    """Whether the caption stays the same for ``still_s`` at some point within ``within_s``."""
+    deadline, last, since = time.monotonic() + within_s, caption(page), time.monotonic()
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+        now = caption(page)
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= still_s:
+            return True
+    return False
+
+
 def header_lines(page) -> list[int]:
     """Per findings-table header cell, the number of text lines its words take."""
     return page.evaluate("""() => [...document.querySelectorAll('#slam-findings th')].map(th => {
@@ -172,6 +185,7 @@ def test_viewer_end_to_end(page, app, tmp_path):
     start = caption(page)
     page.wait_for_function("s => document.querySelector('#slam-viewer .slam-cap').innerText !== s", arg=start)
     page.click("#slam-play")
+    assert caption_settles(page), "cine did not stop after pause"  # a tick already in flight may land first
 
     # Zoom through the number box; the caption says so.
     page.click("#slam-viewer")

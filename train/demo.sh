@@ -13,9 +13,16 @@ for spec in "val 40 21 train" "test 30 23 train" "heldout 30 29 heldout"; do  # 
   set -- $spec
   [ -f "$DATA/$1/boxes.csv" ] || $PY -m slam phantom "$DATA/$1" --n "$2" --seed "$3" --style "$4"
 done
-$NICE $PY -m train.slices cache/slices --n 1200 --seed 11 --shard 50 --workers 2 &  # the trainer takes new shards
-$NICE $PY -m train.slices cache/val-slices --n 40 --seed 31 --shard 20                # at each epoch
-until [ -f cache/slices/shard-00003.npz ]; do sleep 10; done
+# The slice cache first: on 2 cores a 2-thread trainer beside the generator processes crawls (torch's threads
+# wait on each other: 13 CPU-minutes went by without finishing its first 200 steps, which take ~2 alone).
+# With cores to spare, OVERLAP=1 starts training after 4 shards; the trainer takes new shards at each epoch.
+$NICE $PY -m train.slices cache/val-slices --n 40 --seed 31 --shard 20
+if [ "${OVERLAP:-0}" = 1 ]; then
+  $NICE $PY -m train.slices cache/slices --n 1200 --seed 11 --shard 50 --workers 2 &
+  until [ -f cache/slices/shard-00003.npz ]; do sleep 10; done
+else
+  $NICE $PY -m train.slices cache/slices --n 1200 --seed 11 --shard 50 --workers 2
+fi
 $NICE $PY -m train.baseline --config train/configs/baseline.yaml --resume
 wait
 $NICE $PY -m train.slam_init --baseline runs/baseline/last.safetensors --out runs/slam --head-steps "${HEADS:-400}" \
