@@ -19,7 +19,7 @@ in the form it is sent; a client that refuses gzip gets it decompressed. Slices 
 prefill that starts at the initial slice (so the first slice is served without waiting for the whole stack),
 or on request, and held only until they are sent: the browser keeps what it got (the URLs are immutable),
 so an opened exam costs the server its native pixels and no second copy (a full-size view's display stack
-is ~54 MB); a slice asked for again is rebuilt (a full-size one in 50-70 ms, most of it gzip).
+is ~54 MB); a slice asked for again is rebuilt (a full-size one in ~70 ms, most of it gzip).
 """
 
 from __future__ import annotations
