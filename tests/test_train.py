@@ -549,3 +549,50 @@ def test_correlated_noise_keeps_its_std_and_is_correlated():
         return float(np.corrcoef(a[:, :-1].ravel(), a[:, 1:].ravel())[0, 1])
     assert white.std() == pytest.approx(0.02, rel=0.05) and blurred.std() == pytest.approx(0.02, rel=0.05)
     assert abs(neighbour_corr(white)) < 0.05 and neighbour_corr(blurred) > 0.6
+
+
+def test_mined_places_lie_away_from_every_mass(slice_cache):
+    from slam.detection.model import build_model
+    from train.baseline import away_from, mine_hard_negatives
+    from train.slices import load_shards
+
+    masses = np.array([[10, 10, 30, 30]], np.float32)
+    boxes = np.array([[15, 15, 35, 35], [60, 60, 70, 70], [20, 34, 30, 44]], np.float32)  # centres 5, 57 and 14 px off
+    assert away_from(boxes, masses, 10.0).tolist() == [False, True, True]
+    assert away_from(boxes, masses, 20.0).tolist() == [False, True, False]
+    assert away_from(boxes, masses[:0], 1e6).all()  # a slice without a mass: every box is a place
+    data = load_shards(slice_cache[0])
+    model = build_model(ModelConfig.from_dict(dict(TINY, kind="baseline", backbone="mobilenet_v3_small",
+                                                   input_size=[96, 80], num_slices=6, grey_levels="tissue")))
+    model.train()
+    rows = mine_hard_negatives(model, data, 6, 0.0, np.random.default_rng(0))  # an untrained model fires anywhere
+    assert model.training and rows.shape[1] == 5 and len(rows)  # the training mode comes back
+    for i, *box in rows:
+        assert away_from(np.array([box], np.float32), data["boxes"][int(i), : data["n_boxes"][int(i)]], 10 / 0.68)[0]
+
+
+def test_hard_negative_draws_are_crops_around_the_mined_place(slice_cache):
+    from train.baseline import crop_around, draw_batch
+    from train.config import BaselineConfig, SliceAugment, load_config
+    from train.slices import load_shards
+
+    data = load_shards(slice_cache[0])
+    data["slices"] = np.minimum(data["slices"], 200)
+    i = int(np.flatnonzero(data["n_boxes"] == 0)[0])
+    data["slices"][i, 50:56, 40:46] = 255  # the mined place: the only 255 in the cache
+    cfg = load_config("train/configs/baseline.yaml", BaselineConfig)
+    still = SliceAugment(flip=False, scale=(1.0, 1.0), contrast=0.0, brightness=0.0, gamma=0.0, noise_p=0.0, blur_p=0.0)
+    cfg = dataclasses.replace(cfg, augment=still)
+    hard = np.array([[i, 40, 50, 46, 56]], np.float32)
+    cfg.data = dataclasses.replace(cfg.data, batch_size=6, positive_fraction=0.5, crop=(32, 32), hard_fraction=1.0)
+    images, targets = draw_batch(data, cfg, np.random.default_rng(1), hard)
+    assert (images[3:].amax((1, 2, 3)) == 1.0).all()  # every draw without a mass holds the place
+    assert all(len(t["boxes"]) == 0 for t in targets[3:])  # which is a negative: no box
+    cfg.data = dataclasses.replace(cfg.data, hard_fraction=0.0)
+    images, _ = draw_batch(data, cfg, np.random.default_rng(1), hard)
+    assert images[:3].amax() < 1.0  # positives never come from the place's slice
+    # a place at the image's edge (as detections are) or wider than the crop still gets a crop
+    for place in ([60, 80, 80.4, 96.3], [0, 0, 70, 90]):
+        crop, _ = crop_around(np.ones((96, 80), np.float32), np.zeros((0, 4), np.float32), (32, 32),
+                              np.random.default_rng(0), focus=np.array(place, np.float32))
+        assert crop.shape == (32, 32)

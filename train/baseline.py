@@ -77,19 +77,21 @@ def augment_slice(image: np.ndarray, boxes: np.ndarray, aug: SliceAugment, rng: 
     return out.astype(np.float32), boxes.astype(np.float32)
 
 
-def crop_around(image: np.ndarray, boxes: np.ndarray, crop: tuple[int, int], rng: np.random.Generator
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """A (ch, cw) crop holding one random box whole (on tissue when there is none), zero-padded when
-    the image is smaller; boxes clipped to it, those keeping < half their area dropped."""
+def crop_around(image: np.ndarray, boxes: np.ndarray, crop: tuple[int, int], rng: np.random.Generator,
+                focus: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A (ch, cw) crop holding the box ``focus`` (4,) whole, else one random box (on tissue when there is
+    none), zero-padded when the image is smaller; boxes clipped to it, those keeping < half their area dropped."""
     ch, cw = crop
     h, w = image.shape
     if h < ch or w < cw:
         image = np.pad(image, ((0, max(0, ch - h)), (0, max(0, cw - w))))
         h, w = image.shape
-    if len(boxes):
-        x1, y1, x2, y2 = boxes[rng.integers(len(boxes))]
-        x0 = int(rng.integers(max(0, math.ceil(x2) - cw), max(0, min(int(x1), w - cw)) + 1))
-        y0 = int(rng.integers(max(0, math.ceil(y2) - ch), max(0, min(int(y1), h - ch)) + 1))
+    if focus is not None or len(boxes):
+        x1, y1, x2, y2 = focus if focus is not None else boxes[rng.integers(len(boxes))]
+        x_hi, y_hi = max(0, min(int(x1), w - cw)), max(0, min(int(y1), h - ch))
+        # min(): a box at the image's edge, or wider than the crop, gets the crop nearest to holding it
+        x0 = int(rng.integers(min(max(0, math.ceil(x2) - cw), x_hi), x_hi + 1))
+        y0 = int(rng.integers(min(max(0, math.ceil(y2) - ch), y_hi), y_hi + 1))
     else:  # a negative: half the time the densest of a few crops (dense tissue mimics a mass), else any
         # crop with some tissue: the breast edge, the skin line and the image border, where a detector
         # trained on tissue crops alone fires at inference (an all-air crop teaches nothing)
@@ -105,22 +107,68 @@ def crop_around(image: np.ndarray, boxes: np.ndarray, crop: tuple[int, int], rng
     return image[y0:y0 + ch, x0:x0 + cw], clipped[keep]
 
 
-def draw_batch(data: dict, cfg: BaselineConfig, rng: np.random.Generator) -> tuple[torch.Tensor, list[dict]]:
-    """A training batch: images (B, 1, ch, cw) float32 and torchvision targets (boxes, labels)."""
+def draw_batch(data: dict, cfg: BaselineConfig, rng: np.random.Generator, hard: np.ndarray | None = None
+               ) -> tuple[torch.Tensor, list[dict]]:
+    """A training batch: images (B, 1, ch, cw) float32 and torchvision targets (boxes, labels). ``hard``
+    (M, 5) rows slice index, x1, y1, x2, y2 (``mine_hard_negatives``): ``data.hard_fraction`` of the draws
+    without a mass become crops around one of them (with that slice's own boxes, if any, as targets)."""
     positive = np.flatnonzero(data["n_boxes"] > 0)
     negative = np.flatnonzero(data["n_boxes"] == 0)
     n_pos = round(cfg.data.batch_size * cfg.data.positive_fraction) if len(negative) else cfg.data.batch_size
     picks = np.concatenate([rng.choice(positive, n_pos), rng.choice(negative, cfg.data.batch_size - n_pos)
                             if len(negative) else np.zeros(0, np.int64)]).astype(np.int64)
+    focus: list[np.ndarray | None] = [None] * len(picks)
+    if hard is not None and len(hard):
+        for j in range(n_pos, len(picks)):
+            if rng.random() < cfg.data.hard_fraction:
+                row = hard[rng.integers(len(hard))]
+                picks[j], focus[j] = int(row[0]), row[1:]
     images, targets = [], []
-    for i in picks:
+    for i, place in zip(picks, focus, strict=True):
         boxes = data["boxes"][i, : data["n_boxes"][i]]
-        img, boxes = augment_slice(data["slices"][i], boxes, cfg.augment, rng)
-        img, boxes = crop_around(img, boxes, cfg.data.crop, rng)
+        if place is None:
+            img, boxes = augment_slice(data["slices"][i], boxes, cfg.augment, rng)
+            img, boxes = crop_around(img, boxes, cfg.data.crop, rng)
+        else:  # the place moves with the slice's zoom and flips, then the crop holds it
+            img, moved = augment_slice(data["slices"][i], np.concatenate([boxes, place[None]]), cfg.augment, rng)
+            img, boxes = crop_around(img, moved[:-1], cfg.data.crop, rng, focus=moved[-1])
         images.append(torch.from_numpy(np.ascontiguousarray(img))[None])
         targets.append({"boxes": torch.from_numpy(boxes).reshape(-1, 4),
                         "labels": torch.ones(len(boxes), dtype=torch.int64)})
     return torch.stack(images), targets
+
+
+def away_from(boxes: np.ndarray, masses: np.ndarray, gap_px: float) -> np.ndarray:
+    """(K,) bool: which of ``boxes`` (K, 4) xyxy have their centre more than ``gap_px`` from every centre
+    of ``masses`` (L, 4) (all of them when L is 0)."""
+    centre = lambda b: np.stack([b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]], 1) / 2  # noqa: E731
+    return np.linalg.norm(centre(boxes)[:, None] - centre(masses)[None], axis=2).min(1, initial=np.inf) > gap_px
+
+
+@torch.no_grad()
+def mine_hard_negatives(model, data: dict, n: int, min_score: float, rng: np.random.Generator,
+                        chunk: int = 8, device: torch.device | str = "cpu") -> np.ndarray:
+    """Where ``model`` fires away from every mass on ``n`` random slices of a slice cache, scored whole as
+    at inference (``filter_boxes``: NMS, background rule): (M, 5) float32 rows slice index, x1, y1, x2, y2
+    in input pixels, for boxes scoring >= ``min_score`` whose centre lies > 10 mm from every box's centre
+    on that slice (at most 3 per slice, best first). These are the hard negatives a random crop rarely holds."""
+    from slam.detection.postprocess import PostProcess, filter_boxes
+
+    was_training = model.training
+    model.eval()
+    chosen = rng.choice(len(data["slices"]), min(n, len(data["slices"])), replace=False)
+    post = PostProcess(score_threshold=min_score)
+    gap = 10.0 / VAL_MM_PER_PX
+    rows = []
+    for start in range(0, len(chosen), chunk):
+        idx = chosen[start:start + chunk]
+        images = torch.from_numpy(data["slices"][idx].astype(np.float32) / 255.0).to(device)
+        for i, det, image in zip(idx, model(images[:, None]), images, strict=True):
+            boxes, _ = filter_boxes(det, image, post)
+            far = boxes[away_from(boxes, data["boxes"][i, : data["n_boxes"][i]], gap)]
+            rows += [[i, *b] for b in far[:3]]
+    model.train(was_training)
+    return np.array(rows, np.float32).reshape(-1, 5)
 
 
 def one_slice_volumes(val: dict, chosen: np.ndarray) -> tuple[list, list]:
@@ -216,12 +264,14 @@ def run(cfg: BaselineConfig) -> dict:
     while state["epoch"] < cfg.epochs:
         data = load_shards(cfg.data.train)
         rng = np.random.default_rng([cfg.seed, state["epoch"]])
+        hard = (mine_hard_negatives(model, data, cfg.data.mine_slices, cfg.data.mine_score, rng, device=device)
+                if cfg.data.hard_fraction > 0 else None)
         model.train()
         losses: dict[str, float] = {}
         for _ in range(cfg.data.steps_per_epoch):
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(state["step"], total, cfg)
-            images, targets = draw_batch(data, cfg, rng)
+            images, targets = draw_batch(data, cfg, rng, hard)
             targets = [{k: v.to(device) for k, v in t.items()} for t in targets]
             with autocast:
                 parts = model(images.to(device), targets)
@@ -238,7 +288,8 @@ def run(cfg: BaselineConfig) -> dict:
         train_cpu = time.process_time() - cpu0  # validation CPU is counted too: it is part of the run
         row = {"epoch": state["epoch"], "step": state["step"], "cpu_min": round(train_cpu / 60, 2),
                "wall_min": round((time.perf_counter() - wall0) / 60, 2), "lr": lr_at(state["step"], total, cfg),
-               "train_slices": len(data["slices"]), "loss": sum(losses.values()), **losses,
+               "train_slices": len(data["slices"]), "hard_places": -1 if hard is None else len(hard),
+               "loss": sum(losses.values()), **losses,
                **validate_2d(model, val, device=device)}
         state["cpu_s"], state["wall_s"] = time.process_time() - cpu0, time.perf_counter() - wall0
         new = not metrics_path.is_file()

@@ -208,6 +208,10 @@ class SliceData:
     positive_fraction: float = key(0.7, "share of each batch drawn from slices with a mass")
     crop: tuple[int, int] = key((192, 192), "training crop (h, w) in input pixels; inference sees the whole slice")
     steps_per_epoch: int = key(100, "steps between validations, checkpoints and shard reloads")
+    hard_fraction: float = key(0.0, "share of the draws without a mass replaced by crops around places where the "
+                               "current model fires away from every mass (mined at each epoch's start; 0: off)")
+    mine_slices: int = key(300, "training slices the model scores at each epoch's start to find those places")
+    mine_score: float = key(0.5, "a mined place is a box scoring at least this, > 10 mm from every mass's box")
 
 
 @dataclass
